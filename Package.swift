@@ -1,0 +1,39 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+  name: "Recur",
+  platforms: [.macOS(.v13)],
+  // MARK: - Public products
+  products: [
+    .library(name: "Recur", targets: ["Recur"]),
+    .executable(name: "recur", targets: ["recur"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+  ],
+  targets: [
+    // MARK: - Implementation targets
+    .target(
+      name: "_RecurKernels",
+      cSettings: [.define("_GNU_SOURCE")]
+    ),
+    .target(
+      name: "Recur",
+      dependencies: ["_RecurKernels"]
+    ),
+    .executableTarget(
+      name: "recur",
+      dependencies: [
+        "Recur",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    // MARK: - Tests
+    .testTarget(
+      name: "RecurTests",
+      dependencies: ["Recur", "_RecurKernels"],
+      resources: [.copy("Fixtures")]
+    ),
+  ]
+)

@@ -1,0 +1,77 @@
+/// A dense, row-major array of scalars with a shape: the storage of every parameter, gradient, state and
+/// activation in Recur.
+///
+/// Shapes follow the legend used throughout the library: `B` batch, `T` time steps, `H` hidden units,
+/// `I` input features, `V` vocabulary size, `G` gates. A weight matrix `W^{sx}` of the chapter (m × ℓ)
+/// is a tensor of shape `[m, ℓ]`; a bias `W^{ss}_0` (m × 1) has shape `[m]`.
+public struct Tensor<Scalar: RecurScalar>: Sendable, Equatable {
+  /// The size of each dimension, outermost first.
+  public private(set) var shape: [Int]
+  /// The elements in row-major order; `scalars.count == shape.reduce(1, *)`.
+  public var scalars: [Scalar]
+
+  /// A tensor of the given shape filled with `value`.
+  public init(shape: [Int], repeating value: Scalar = 0) {
+    precondition(shape.allSatisfy { $0 >= 0 }, "Tensor shape \(shape) has a negative dimension")
+    self.shape = shape
+    self.scalars = [Scalar](repeating: value, count: shape.reduce(1, *))
+  }
+
+  /// A tensor with the given shape and elements (row-major).
+  public init(shape: [Int], scalars: [Scalar]) {
+    precondition(
+      shape.reduce(1, *) == scalars.count,
+      "Tensor shape \(shape) needs \(shape.reduce(1, *)) scalars, got \(scalars.count)")
+    self.shape = shape
+    self.scalars = scalars
+  }
+
+  /// A zero tensor with the same shape as `other`.
+  public init(zerosLike other: Tensor) {
+    self.init(shape: other.shape)
+  }
+
+  /// The number of elements.
+  @inlinable public var count: Int { scalars.count }
+  /// The number of rows of a matrix (the first dimension; 1 for a scalar).
+  public var rows: Int { shape.first ?? 1 }
+  /// The number of columns of a matrix: the product of all dimensions after the first.
+  public var columns: Int { shape.count <= 1 ? (shape.first.map { _ in 1 } ?? 1) : shape.dropFirst().reduce(1, *) }
+
+  /// Element `[row, column]` of a matrix.
+  public subscript(row: Int, column: Int) -> Scalar {
+    get { scalars[row * columns + column] }
+    set { scalars[row * columns + column] = newValue }
+  }
+
+  /// The same elements under a new shape with the same element count.
+  public func reshaped(_ newShape: [Int]) -> Tensor {
+    Tensor(shape: newShape, scalars: scalars)
+  }
+
+  /// Sets every element to zero, keeping the storage.
+  public mutating func zero() {
+    scalars.withUnsafeMutableBufferPointer { buffer in
+      buffer.update(repeating: 0)
+    }
+  }
+
+  /// The tensor converted to another precision.
+  public func converted<Other: RecurScalar>(to _: Other.Type = Other.self) -> Tensor<Other> {
+    Tensor<Other>(shape: shape, scalars: scalars.map { Other($0) })
+  }
+
+  /// The Euclidean (Frobenius) norm of all elements, accumulated in Double.
+  public var norm: Double {
+    var sum = 0.0
+    for value in scalars {
+      let v = Double(value)
+      sum += v * v
+    }
+    return sum.squareRoot()
+  }
+}
+
+extension Tensor: CustomStringConvertible {
+  public var description: String { "Tensor\(shape)" }
+}

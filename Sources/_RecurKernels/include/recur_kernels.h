@@ -1,0 +1,199 @@
+// Recur's compute core: GEMM, matrix-vector products and the fused element-wise kernels of the
+// recurrent cells. Not public API of the Recur library; the Swift target `Recur` wraps it.
+//
+// Conventions
+// - Row-major storage. `ld*` is the distance, in elements, between the starts of two rows.
+// - Every single-precision kernel `recur_X_f32` dispatches once, at first use, to the best version for
+//   this CPU (AVX2+FMA on x86_64, NEON on arm64, else scalar). `recur_X_f32_scalar` is its plain scalar
+//   twin, kept callable so tests can compare the two. `recur_X_f64` is the double-precision version
+//   (scalar), used for gradient checks against finite differences.
+// - Shape legend: B batch rows, H hidden units, G gates per cell, N rows, V vocabulary size.
+// - Fused gate buffers hold G blocks of H columns per row, in the documented gate order:
+//     chapter RNN  (G = 1): pre-activation a            -> s = f_s(a)
+//     gated RNN    (G = 2): gate g, candidate c          -> s = (1 - g) * s_prev + g * f_s(c)
+//     GRU          (G = 3): r, z, n                      (PyTorch's order)
+//     LSTM         (G = 4): i, f, g, o                   (PyTorch's order)
+#ifndef RECUR_KERNELS_H
+#define RECUR_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// MARK: - Instruction sets
+
+typedef enum {
+  RECUR_ISA_SCALAR = 0,
+  RECUR_ISA_AVX2 = 1,
+  RECUR_ISA_NEON = 2,
+} recur_isa;
+
+/// The instruction set the dispatching kernels use on this CPU.
+recur_isa recur_active_isa(void);
+/// A short human-readable name of `recur_active_isa()` ("avx2+fma", "neon", "scalar").
+const char *recur_isa_name(void);
+
+// MARK: - Activations
+
+typedef enum {
+  RECUR_ACT_IDENTITY = 0,
+  RECUR_ACT_TANH = 1,
+  RECUR_ACT_SIGMOID = 2,
+  RECUR_ACT_RELU = 3,
+} recur_activation;
+
+/// y[i] = act(x[i]) for i < n. `x` and `y` may alias.
+void recur_activate_f32(long n, recur_activation act, const float *x, float *y);
+void recur_activate_f32_scalar(long n, recur_activation act, const float *x, float *y);
+void recur_activate_f64(long n, recur_activation act, const double *x, double *y);
+
+/// dx[i] = dy[i] * act'(at the point whose output is y[i]), written in terms of the output y.
+void recur_activate_backward_f32(long n, recur_activation act, const float *y, const float *dy, float *dx);
+void recur_activate_backward_f32_scalar(long n, recur_activation act, const float *y, const float *dy, float *dx);
+void recur_activate_backward_f64(long n, recur_activation act, const double *y, const double *dy, double *dx);
+
+// MARK: - GEMM and GEMV
+
+/// C = alpha * op(A) * op(B) + beta * C, row-major; op(A) is M x K, op(B) is K x N, C is M x N.
+/// `trans_a` / `trans_b` non-zero means op(X) = X^T. When beta == 0, C is not read (NaNs in C vanish).
+void recur_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
+                 const float *b, long ldb, float beta, float *c, long ldc);
+void recur_sgemm_scalar(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a,
+                        long lda, const float *b, long ldb, float beta, float *c, long ldc);
+void recur_dgemm(int trans_a, int trans_b, long m, long n, long k, double alpha, const double *a, long lda,
+                 const double *b, long ldb, double beta, double *c, long ldc);
+
+/// y = alpha * op(A) * x + beta * y; A is M x N row-major; op(A) = A (y has M entries) or A^T (N entries).
+void recur_sgemv(int trans_a, long m, long n, float alpha, const float *a, long lda, const float *x, float beta,
+                 float *y);
+void recur_sgemv_scalar(int trans_a, long m, long n, float alpha, const float *a, long lda, const float *x,
+                        float beta, float *y);
+void recur_dgemv(int trans_a, long m, long n, double alpha, const double *a, long lda, const double *x,
+                 double beta, double *y);
+
+// MARK: - Row helpers
+
+/// Each of the N rows of C (N x width, leading dimension ldc) gets `bias` added (beta == 1) or set (beta == 0).
+void recur_add_row_vector_f32(long rows, long width, const float *bias, float beta, float *c, long ldc);
+void recur_add_row_vector_f32_scalar(long rows, long width, const float *bias, float beta, float *c, long ldc);
+void recur_add_row_vector_f64(long rows, long width, const double *bias, double beta, double *c, long ldc);
+/// out[j] += sum over the N rows of a[i][j].
+void recur_sum_rows_f32(long rows, long width, const float *a, long lda, float *out);
+void recur_sum_rows_f32_scalar(long rows, long width, const float *a, long lda, float *out);
+void recur_sum_rows_f64(long rows, long width, const double *a, long lda, double *out);
+
+// MARK: - Recurrent cells, one time step for B rows
+//
+// xp: the input projection W_ih x_t + b_ih for this step (B x GH, contiguous).
+// hp: the recurrent projection W_hh s_{t-1} + b_hh (B x GH, contiguous).
+// States are B x H, contiguous. Backward kernels take dh = dL/ds_t (total: this step's loss and the future)
+// and write the pre-activation gradients (B x GH) and the direct part of dL/ds_{t-1} (the part that does
+// not go through W_hh; the caller adds dhp * W_hh).
+
+/// Chapter RNN: h = act(xp + hp).
+void recur_rnn_forward_f32(long batch, long hidden, recur_activation act, const float *xp, const float *hp,
+                           float *h);
+void recur_rnn_forward_f32_scalar(long batch, long hidden, recur_activation act, const float *xp,
+                                  const float *hp, float *h);
+void recur_rnn_forward_f64(long batch, long hidden, recur_activation act, const double *xp, const double *hp,
+                           double *h);
+/// dpre = dh * act'(.) with the derivative taken from the output h. No direct path to s_{t-1}.
+void recur_rnn_backward_f32(long batch, long hidden, recur_activation act, const float *h, const float *dh,
+                            float *dpre);
+void recur_rnn_backward_f32_scalar(long batch, long hidden, recur_activation act, const float *h,
+                                   const float *dh, float *dpre);
+void recur_rnn_backward_f64(long batch, long hidden, recur_activation act, const double *h, const double *dh,
+                            double *dpre);
+
+/// Chapter gated RNN: g = sigmoid(xp_g + hp_g), c = act(xp_c + hp_c), h = (1 - g) * h_prev + g * c.
+/// cache (B x 2H) receives g and c.
+void recur_gated_forward_f32(long batch, long hidden, recur_activation act, const float *xp, const float *hp,
+                             const float *h_prev, float *h, float *cache);
+void recur_gated_forward_f32_scalar(long batch, long hidden, recur_activation act, const float *xp,
+                                    const float *hp, const float *h_prev, float *h, float *cache);
+void recur_gated_forward_f64(long batch, long hidden, recur_activation act, const double *xp, const double *hp,
+                             const double *h_prev, double *h, double *cache);
+/// dpre (B x 2H) = gradients of the gate and candidate pre-activations; dh_prev = dh * (1 - g).
+void recur_gated_backward_f32(long batch, long hidden, recur_activation act, const float *cache,
+                              const float *h_prev, const float *dh, float *dpre, float *dh_prev);
+void recur_gated_backward_f32_scalar(long batch, long hidden, recur_activation act, const float *cache,
+                                     const float *h_prev, const float *dh, float *dpre, float *dh_prev);
+void recur_gated_backward_f64(long batch, long hidden, recur_activation act, const double *cache,
+                              const double *h_prev, const double *dh, double *dpre, double *dh_prev);
+
+/// LSTM (PyTorch): i, f, o = sigmoid(.), g = tanh(.) of xp + hp; c = f * c_prev + i * g; h = o * tanh(c).
+/// gates (B x 4H) receives the activated i, f, g, o.
+void recur_lstm_forward_f32(long batch, long hidden, const float *xp, const float *hp, const float *c_prev,
+                            float *c, float *h, float *gates);
+void recur_lstm_forward_f32_scalar(long batch, long hidden, const float *xp, const float *hp,
+                                   const float *c_prev, float *c, float *h, float *gates);
+void recur_lstm_forward_f64(long batch, long hidden, const double *xp, const double *hp, const double *c_prev,
+                            double *c, double *h, double *gates);
+/// In: dh = dL/dh_t, dc = dL/dc_t from the future (may be NULL for zero). Out: dgates (B x 4H, the
+/// pre-activation gradients, the same for xp and hp) and dc_prev = dL/dc_{t-1}.
+void recur_lstm_backward_f32(long batch, long hidden, const float *gates, const float *c_prev, const float *c,
+                             const float *dh, const float *dc, float *dgates, float *dc_prev);
+void recur_lstm_backward_f32_scalar(long batch, long hidden, const float *gates, const float *c_prev,
+                                    const float *c, const float *dh, const float *dc, float *dgates,
+                                    float *dc_prev);
+void recur_lstm_backward_f64(long batch, long hidden, const double *gates, const double *c_prev,
+                             const double *c, const double *dh, const double *dc, double *dgates,
+                             double *dc_prev);
+
+/// GRU (PyTorch): r = sigmoid(xp_r + hp_r), z = sigmoid(xp_z + hp_z), n = tanh(xp_n + r * hp_n),
+/// h = (1 - z) * n + z * h_prev. cache (B x 4H) receives r, z, n, hp_n.
+void recur_gru_forward_f32(long batch, long hidden, const float *xp, const float *hp, const float *h_prev,
+                           float *h, float *cache);
+void recur_gru_forward_f32_scalar(long batch, long hidden, const float *xp, const float *hp,
+                                  const float *h_prev, float *h, float *cache);
+void recur_gru_forward_f64(long batch, long hidden, const double *xp, const double *hp, const double *h_prev,
+                           double *h, double *cache);
+/// Out: dxp (B x 3H), dhp (B x 3H; differs from dxp in the n block, scaled by r), dh_prev = dh * z.
+void recur_gru_backward_f32(long batch, long hidden, const float *cache, const float *h_prev, const float *dh,
+                            float *dxp, float *dhp, float *dh_prev);
+void recur_gru_backward_f32_scalar(long batch, long hidden, const float *cache, const float *h_prev,
+                                   const float *dh, float *dxp, float *dhp, float *dh_prev);
+void recur_gru_backward_f64(long batch, long hidden, const double *cache, const double *h_prev,
+                            const double *dh, double *dxp, double *dhp, double *dh_prev);
+
+// MARK: - Softmax and cross-entropy
+
+/// Row-wise softmax of logits (N x V) into probs; numerically stable (max subtracted). May alias.
+void recur_softmax_f32(long rows, long vocab, const float *logits, float *probs);
+void recur_softmax_f32_scalar(long rows, long vocab, const float *logits, float *probs);
+void recur_softmax_f64(long rows, long vocab, const double *logits, double *probs);
+
+/// Softmax cross-entropy over N rows of V logits. Returns sum_i w_i * (logsumexp(logits_i) - logits_i[t_i]),
+/// accumulated in double; rows with target < 0 or weight 0 are skipped. `weights` may be NULL (all 1).
+/// If `dlogits` is not NULL it receives scale * w_i * (softmax(logits_i) - onehot(t_i)) (zero rows for
+/// skipped rows). `dlogits` may alias `logits`.
+double recur_softmax_xent_f32(long rows, long vocab, const float *logits, const int32_t *targets,
+                              const float *weights, float scale, float *dlogits);
+double recur_softmax_xent_f32_scalar(long rows, long vocab, const float *logits, const int32_t *targets,
+                                     const float *weights, float scale, float *dlogits);
+double recur_softmax_xent_f64(long rows, long vocab, const double *logits, const int32_t *targets,
+                              const double *weights, double scale, double *dlogits);
+
+// MARK: - Optimizer updates
+
+/// Adam / AdamW, one step for n parameters, in place. With `decoupled` non-zero the weight decay is
+/// AdamW's (p -= lr * wd * p before the Adam step); otherwise L2 (g += wd * p).
+/// bias_correction1 = 1 - beta1^t, bias_correction2 = 1 - beta2^t.
+void recur_adam_f32(long n, float *param, const float *grad, float *m, float *v, float lr, float beta1,
+                    float beta2, float eps, float weight_decay, int decoupled, float bias_correction1,
+                    float bias_correction2);
+void recur_adam_f32_scalar(long n, float *param, const float *grad, float *m, float *v, float lr, float beta1,
+                           float beta2, float eps, float weight_decay, int decoupled, float bias_correction1,
+                           float bias_correction2);
+void recur_adam_f64(long n, double *param, const double *grad, double *m, double *v, double lr, double beta1,
+                    double beta2, double eps, double weight_decay, int decoupled, double bias_correction1,
+                    double bias_correction2);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

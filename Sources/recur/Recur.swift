@@ -1,0 +1,11 @@
+import ArgumentParser
+import Recur
+
+@main
+struct RecurCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "recur",
+    abstract: "State machines and recurrent neural networks: train, sample, evaluate and inspect.",
+    subcommands: []
+  )
+}
