@@ -75,3 +75,17 @@ public struct Tensor<Scalar: RecurScalar>: Sendable, Equatable {
 extension Tensor: CustomStringConvertible {
   public var description: String { "Tensor\(shape)" }
 }
+
+extension Tensor {
+  /// Calls `body` with a pointer to the first element (the tensor must not be empty).
+  @inlinable
+  public func withPointer<R>(_ body: (UnsafePointer<Scalar>) throws -> R) rethrows -> R {
+    try scalars.withUnsafeBufferPointer { try body($0.baseAddress!) }
+  }
+
+  /// Calls `body` with a mutable pointer to the first element (the tensor must not be empty).
+  @inlinable
+  public mutating func withMutablePointer<R>(_ body: (UnsafeMutablePointer<Scalar>) throws -> R) rethrows -> R {
+    try scalars.withUnsafeMutableBufferPointer { try body($0.baseAddress!) }
+  }
+}

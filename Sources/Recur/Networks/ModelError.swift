@@ -1,0 +1,8 @@
+/// An error in building or using a network: a size, shape or option that does not fit. Its description is
+/// one line naming the problem.
+public struct ModelError: Error, CustomStringConvertible, Equatable, Sendable {
+  /// What is wrong, in one line.
+  public var message: String
+  public init(_ message: String) { self.message = message }
+  public var description: String { message }
+}

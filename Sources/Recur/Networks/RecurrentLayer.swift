@@ -1,0 +1,230 @@
+/// One recurrent layer: a cell (``RecurrentCell``) and its fused parameters, with PyTorch's shapes and names.
+///
+/// - `weightIH` (`weight_ih_l{k}`): G·H × I — the chapter's W^{sx} (and W^{gx} for the gated RNN)
+/// - `weightHH` (`weight_hh_l{k}`): G·H × H — the chapter's W^{ss} (and W^{gs})
+/// - `biasIH`, `biasHH` (`bias_ih_l{k}`, `bias_hh_l{k}`): G·H — their sum is the chapter's W^{ss}_0
+///
+/// The sequence driver (``forward(input:steps:batch:lengths:initialH:initialC:cache:)`` and
+/// ``backward(input:steps:batch:lengths:outputGradient:finalHGradient:finalCGradient:cache:gradient:inputGradient:deltaNorms:)``)
+/// runs the time loop for every cell: the input projection for all T steps in one GEMM, one GEMM per step for
+/// the recurrence, the cell's fused kernel, masks for variable lengths, and no allocation inside the loop.
+public struct RecurrentLayer<Scalar: RecurScalar>: Sendable, Equatable {
+  /// The kind of cell.
+  public var kind: CellKind
+  /// I, the size of each input vector x_t (ℓ in the chapter).
+  public let inputSize: Int
+  /// H, the size of the state s_t (m in the chapter).
+  public let hiddenSize: Int
+  /// W_ih, G·H × I.
+  public var weightIH: Tensor<Scalar>
+  /// W_hh, G·H × H.
+  public var weightHH: Tensor<Scalar>
+  /// b_ih, G·H.
+  public var biasIH: Tensor<Scalar>
+  /// b_hh, G·H.
+  public var biasHH: Tensor<Scalar>
+
+  /// A layer initialized as PyTorch does: every parameter uniform in (−1/√H, 1/√H).
+  public init(kind: CellKind, inputSize: Int, hiddenSize: Int, generator: inout SeededGenerator) {
+    precondition(inputSize > 0 && hiddenSize > 0, "layer sizes must be positive")
+    self.kind = kind
+    self.inputSize = inputSize
+    self.hiddenSize = hiddenSize
+    let g = kind.cell.gateCount * hiddenSize
+    let bound = 1 / Double(hiddenSize).squareRoot()
+    weightIH = .uniform(shape: [g, inputSize], low: -bound, high: bound, using: &generator)
+    weightHH = .uniform(shape: [g, hiddenSize], low: -bound, high: bound, using: &generator)
+    biasIH = .uniform(shape: [g], low: -bound, high: bound, using: &generator)
+    biasHH = .uniform(shape: [g], low: -bound, high: bound, using: &generator)
+  }
+
+  /// G·H, the width of the fused projections.
+  public var gateWidth: Int { kind.cell.gateCount * hiddenSize }
+
+  public static func == (a: Self, b: Self) -> Bool {
+    a.kind == b.kind && a.inputSize == b.inputSize && a.hiddenSize == b.hiddenSize && a.weightIH == b.weightIH
+      && a.weightHH == b.weightHH && a.biasIH == b.biasIH && a.biasHH == b.biasHH
+  }
+}
+
+/// The per-layer workspace of the sequence driver: caches of the forward pass that the backward pass walks
+/// in reverse, and scratch for the backward pass. Reused across calls; grows only for larger batches.
+final class LayerCache<Scalar: RecurScalar> {
+  /// xp_t = W_ih x_t + b_ih for all steps, T·B × GH.
+  let xp = Buffer<Scalar>()
+  /// h_0 … h_T, (T+1)·B × H; row block t is h_t (block 0 is the initial state).
+  let h = Buffer<Scalar>()
+  /// c_0 … c_T for the LSTM.
+  let c = Buffer<Scalar>()
+  /// The cell's per-step cache, T·B × (cacheWidth·H).
+  let cache = Buffer<Scalar>()
+  /// hp for the current step, B × GH.
+  let hp = Buffer<Scalar>()
+  /// Backward: dL/dxp and dL/dhp for all steps, T·B × GH.
+  let dxp = Buffer<Scalar>()
+  let dhp = Buffer<Scalar>()
+  /// Backward: running dL/dh and dL/dc, and their values one step earlier, B × H.
+  let dh = Buffer<Scalar>()
+  let dc = Buffer<Scalar>()
+  let dhPrev = Buffer<Scalar>()
+  let dcPrev = Buffer<Scalar>()
+}
+
+extension RecurrentLayer {
+  /// Runs the layer over T steps of B sequences.
+  ///
+  /// - Parameters:
+  ///   - input: x_1 … x_T, time-major, T·B × I.
+  ///   - lengths: each sequence's length (≤ T), or nil when all are T. From step `lengths[b]` on, row b's
+  ///     state is carried unchanged, so the final state is each sequence's own last state.
+  ///   - initialH, initialC: s_0 (B × H each), or nil for zeros.
+  /// - Returns nothing; the states h_1 … h_T are in `cache.h` from offset B·H (T·B × H).
+  func forward(
+    input: UnsafePointer<Scalar>, steps: Int, batch: Int, lengths: [Int]?,
+    initialH: UnsafePointer<Scalar>?, initialC: UnsafePointer<Scalar>?, cache: LayerCache<Scalar>
+  ) {
+    let cell = kind.cell
+    let H = hiddenSize, G = gateWidth, T = steps, B = batch, BH = batch * hiddenSize
+    let xp = cache.xp.reserve(T * B * G)
+    let h = cache.h.reserve((T + 1) * BH)
+    let c = cell.hasMemoryCell ? cache.c.reserve((T + 1) * BH) : nil
+    let cc = cache.cache.reserve(max(1, T * B * cell.cacheWidth * H))
+    let hp = cache.hp.reserve(B * G)
+    if let initialH { h.update(from: initialH, count: BH) } else { h.update(repeating: 0, count: BH) }
+    if let c {
+      if let initialC { c.update(from: initialC, count: BH) } else { c.update(repeating: 0, count: BH) }
+    }
+    // xp = X W_ih^T + b_ih for all T steps in one GEMM.
+    biasIH.withPointer { Scalar.addRowVector(rows: T * B, width: G, vector: $0, beta: 0, c: xp, ldc: G) }
+    weightIH.withPointer { w in
+      Scalar.gemm(
+        transposeA: false, transposeB: true, m: T * B, n: G, k: inputSize, alpha: 1, a: input, lda: inputSize,
+        b: w, ldb: inputSize, beta: 1, c: xp, ldc: G)
+    }
+    let masked = lengths.map { $0.contains { $0 < T } } ?? false
+    weightHH.withPointer { whh in
+      biasHH.withPointer { bhh in
+        for t in 0..<T {
+          let hPrev = h + t * BH, hNext = h + (t + 1) * BH
+          // hp = W_hh s_{t-1} + b_hh
+          Scalar.addRowVector(rows: B, width: G, vector: bhh, beta: 0, c: hp, ldc: G)
+          Scalar.gemm(
+            transposeA: false, transposeB: true, m: B, n: G, k: H, alpha: 1, a: hPrev, lda: H, b: whh, ldb: H,
+            beta: 1, c: hp, ldc: G)
+          cell.forward(
+            batch: B, hidden: H, xp: xp + t * B * G, hp: hp, hPrev: hPrev, cPrev: c.map { $0 + t * BH },
+            h: hNext, c: c.map { $0 + (t + 1) * BH }, cache: cc + t * B * cell.cacheWidth * H)
+          if masked, let lengths {
+            // Finished sequences keep their state: s_t = s_{t-1}.
+            for b in 0..<B where t >= lengths[b] {
+              (hNext + b * H).update(from: hPrev + b * H, count: H)
+              if let c { (c + (t + 1) * BH + b * H).update(from: c + t * BH + b * H, count: H) }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// Back-propagation through time over the steps of the last ``forward(input:steps:batch:lengths:initialH:initialC:cache:)``.
+  ///
+  /// Walks the caches in reverse carrying the running gradient dL/ds_t, the chapter's
+  /// δ^{s_{t-1}} = ∂s_t/∂s_{t-1} [∂L_t/∂s_t + δ^{s_t}], and accumulates (`+=`) dW_ih, dW_hh, db_ih, db_hh.
+  ///
+  /// - Parameters:
+  ///   - outputGradient: ∂L_t/∂s_t for t = 1 … T from the layer above or the output layer, T·B × H
+  ///     (ignored at padded steps).
+  ///   - finalHGradient, finalCGradient: dL/ds_T from a loss on the final state (B × H), or nil.
+  ///   - gradient: receives the parameter gradients, accumulated.
+  ///   - inputGradient: if not nil, receives dL/dx_t (T·B × I, overwritten).
+  ///   - deltaNorms: if not nil, receives ‖δ^{s_t}‖ for t = 1 … T summed in squares over the batch: entry
+  ///     t − 1 gets the squared norm of the future-loss gradient of s_t (h and c together for the LSTM).
+  /// - Returns nothing; dL/ds_0 is left in `cache.dh` (and `cache.dc`), B × H.
+  func backward(
+    input: UnsafePointer<Scalar>, steps: Int, batch: Int, lengths: [Int]?,
+    outputGradient: UnsafePointer<Scalar>, finalHGradient: UnsafePointer<Scalar>?,
+    finalCGradient: UnsafePointer<Scalar>?, cache: LayerCache<Scalar>, gradient: inout RecurrentLayer,
+    inputGradient: UnsafeMutablePointer<Scalar>?, deltaNorms: UnsafeMutablePointer<Double>?
+  ) {
+    let cell = kind.cell
+    let H = hiddenSize, G = gateWidth, T = steps, B = batch, BH = batch * hiddenSize
+    let h = cache.h.pointer
+    let c = cell.hasMemoryCell ? cache.c.pointer : nil
+    let cc = cache.cache.pointer
+    let dxp = cache.dxp.reserve(T * B * G)
+    let dhp = cell.separateRecurrentGradient ? cache.dhp.reserve(T * B * G) : dxp
+    var dh = cache.dh.reserve(BH), dhPrev = cache.dhPrev.reserve(BH)
+    var dc = cache.dc.reserve(BH), dcPrev = cache.dcPrev.reserve(BH)
+    if let finalHGradient { dh.update(from: finalHGradient, count: BH) } else { dh.update(repeating: 0, count: BH) }
+    if let finalCGradient { dc.update(from: finalCGradient, count: BH) } else { dc.update(repeating: 0, count: BH) }
+    let masked = lengths.map { $0.contains { $0 < T } } ?? false
+
+    weightHH.withPointer { whh in
+      for t in stride(from: T - 1, through: 0, by: -1) {
+        let hPrev = h + t * BH, hNow = h + (t + 1) * BH
+        let dOut = outputGradient + t * BH
+        if let deltaNorms {
+          // δ^{s_t}: the gradient of the future loss F_t with respect to s_t, before this step's own loss.
+          var sum = 0.0
+          for i in 0..<BH { sum += Double(dh[i]) * Double(dh[i]) }
+          if c != nil { for i in 0..<BH { sum += Double(dc[i]) * Double(dc[i]) } }
+          deltaNorms[t] += sum
+        }
+        // dL/ds_t = ∂L_t/∂s_t + δ^{s_t}
+        if masked, let lengths {
+          for b in 0..<B where t < lengths[b] {
+            for j in 0..<H { dh[b * H + j] += dOut[b * H + j] }
+          }
+        } else {
+          for i in 0..<BH { dh[i] += dOut[i] }
+        }
+        let dxpT = dxp + t * B * G
+        let dhpT = dhp + t * B * G
+        cell.backward(
+          batch: B, hidden: H, cache: cc + t * B * cell.cacheWidth * H, hPrev: hPrev,
+          cPrev: c.map { UnsafePointer($0 + t * BH) }, h: hNow, c: c.map { UnsafePointer($0 + (t + 1) * BH) },
+          dh: dh, dc: c == nil ? nil : UnsafePointer(dc), dxp: dxpT,
+          dhp: cell.separateRecurrentGradient ? dhpT : nil, dhPrev: dhPrev, dcPrev: c == nil ? nil : dcPrev)
+        if masked, let lengths {
+          // Padded steps: s_t = s_{t-1}, so the gradient passes through and the step's parameters get none.
+          for b in 0..<B where t >= lengths[b] {
+            (dxpT + b * G).update(repeating: 0, count: G)
+            if cell.separateRecurrentGradient { (dhpT + b * G).update(repeating: 0, count: G) }
+            (dhPrev + b * H).update(from: dh + b * H, count: H)
+            if c != nil { (dcPrev + b * H).update(from: dc + b * H, count: H) }
+          }
+        }
+        // δ^{s_{t-1}} = direct part + W_hh^T · dhp
+        Scalar.gemm(
+          transposeA: false, transposeB: false, m: B, n: H, k: G, alpha: 1, a: dhpT, lda: G, b: whh, ldb: H,
+          beta: 1, c: dhPrev, ldc: H)
+        swap(&dh, &dhPrev)
+        if c != nil { swap(&dc, &dcPrev) }
+      }
+    }
+    // Leave dL/ds_0 where callers look for it.
+    if dh != cache.dh.pointer { cache.dh.pointer.update(from: dh, count: BH) }
+    if c != nil, dc != cache.dc.pointer { cache.dc.pointer.update(from: dc, count: BH) }
+
+    // Weight gradients for all steps at once: dW_ih += dXP^T X, dW_hh += dHP^T H_{0..T-1}.
+    gradient.weightIH.withMutablePointer { dw in
+      Scalar.gemm(
+        transposeA: true, transposeB: false, m: G, n: inputSize, k: T * B, alpha: 1, a: dxp, lda: G, b: input,
+        ldb: inputSize, beta: 1, c: dw, ldc: inputSize)
+    }
+    gradient.weightHH.withMutablePointer { dw in
+      Scalar.gemm(
+        transposeA: true, transposeB: false, m: G, n: H, k: T * B, alpha: 1, a: dhp, lda: G, b: h, ldb: H,
+        beta: 1, c: dw, ldc: H)
+    }
+    gradient.biasIH.withMutablePointer { Scalar.sumRows(rows: T * B, width: G, a: dxp, lda: G, out: $0) }
+    gradient.biasHH.withMutablePointer { Scalar.sumRows(rows: T * B, width: G, a: dhp, lda: G, out: $0) }
+    if let inputGradient {
+      weightIH.withPointer { w in
+        Scalar.gemm(
+          transposeA: false, transposeB: false, m: T * B, n: inputSize, k: G, alpha: 1, a: dxp, lda: G, b: w,
+          ldb: inputSize, beta: 0, c: inputGradient, ldc: inputSize)
+      }
+    }
+  }
+}
