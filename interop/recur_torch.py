@@ -195,10 +195,16 @@ def load_from_recur(path):
     if len(vocabulary) != model.embedding.num_embeddings:
         raise RecurFormatError(f"{path}: {len(vocabulary)} vocabulary tokens but model.vocab_size "
                                f"{model.embedding.num_embeddings}")
-    result = model.load_state_dict(tensors, strict=False)
-    if result.missing_keys or result.unexpected_keys:
-        raise RecurFormatError(f"{path}: missing tensors {result.missing_keys}, "
-                               f"unexpected tensors {result.unexpected_keys}")
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    if missing or unexpected:
+        raise RecurFormatError(f"{path}: missing tensors {missing}, unexpected tensors {unexpected}")
+    for name, want in expected.items():
+        if tensors[name].shape != want.shape:
+            raise RecurFormatError(f"{path}: tensor {name!r} has shape {list(tensors[name].shape)}, "
+                                   f"expected {list(want.shape)}")
+    model.load_state_dict(tensors, strict=False)
     return model, vocabulary
 
 
