@@ -8,19 +8,22 @@ extension FiniteStateMachine {
   /// - Parameter name: the graph's name.
   /// - Returns: a `digraph` in DOT syntax, ending with a newline.
   public func graphvizDOT(name: String = "StateMachine") -> String {
+    // The invisible start node gets an identifier that no state uses.
+    var start = "__start"
+    while stateIndex(of: start) != nil { start += "_" }
     var lines = [
       "digraph \(Self.quoted(name)) {",
       "  rankdir=LR;",
       "  node [shape=circle, fontname=\"Helvetica\"];",
       "  edge [fontname=\"Helvetica\"];",
-      "  __start [shape=point, label=\"\"];",
+      "  \(start) [shape=point, label=\"\"];",
     ]
     for (s, state) in states.enumerated() {
       let shape = acceptingTable[s] ? "doublecircle" : "circle"
       let label = Self.quoted("\(state)\ny = \(outputTable[s])")
       lines.append("  \(Self.quoted(state)) [label=\(label), shape=\(shape)];")
     }
-    lines.append("  __start -> \(Self.quoted(states[initialIndex]));")
+    lines.append("  \(start) -> \(Self.quoted(states[initialIndex]));")
     for (s, row) in table.enumerated() {
       // Group the inputs leading to the same next state into one arc, in input order.
       var targets: [Int] = []

@@ -182,6 +182,14 @@ struct FiniteStateMachineTests {
     let dot = m.graphvizDOT()
     #expect(dot.contains("\"say \\\"hi\\\"\" -> \"a\\\\b\" [label=\"x, y\"];"))
     #expect(dot.contains("__start -> \"say \\\"hi\\\"\";"))
+
+    // A state named like the start marker does not capture the start arrow.
+    let clash = try FiniteStateMachine(
+      states: ["__start", "b"], inputs: ["x"], initialState: "b",
+      transitions: ["__start": ["x": "b"], "b": ["x": "__start"]], outputs: ["__start": "0", "b": "1"])
+    let clashDOT = clash.graphvizDOT()
+    #expect(clashDOT.contains("___start [shape=point"))
+    #expect(clashDOT.contains("___start -> \"b\";"))
   }
 
   @Test("table description lists every state, its output and next states")
