@@ -184,7 +184,7 @@ public struct Optimizer: Sendable, Codable, Equatable {
       precondition(gradients[index].name == name, "gradient and parameters visit different names")
       var slots = state.buffers.removeValue(forKey: name) ?? [:]
       update(&parameter, gradient: gradients[index].tensor, slots: &slots, learningRate: lr, step: step)
-      state.buffers[name] = slots
+      if !slots.isEmpty { state.buffers[name] = slots }
       index += 1
     }
   }
