@@ -1,0 +1,108 @@
+import Dispatch
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// A request to stop training, safe to set from any thread (a signal handler's queue, a progress callback, a
+/// test) and polled by the ``Trainer`` between steps: the current step finishes, a checkpoint is saved, and
+/// the run returns normally.
+public final class StopFlag: @unchecked Sendable {
+  private let lock = NSLock()
+  private var requests = 0
+
+  public init() {}
+
+  /// Asks the run to stop after its current step.
+  ///
+  /// - Returns: how many stops have been requested so far, this one included.
+  @discardableResult
+  public func requestStop() -> Int {
+    lock.lock()
+    defer { lock.unlock() }
+    requests += 1
+    return requests
+  }
+
+  /// Whether a stop has been requested.
+  public var isStopRequested: Bool {
+    lock.lock()
+    defer { lock.unlock() }
+    return requests > 0
+  }
+
+  /// Routes SIGINT (Ctrl-C) to this flag: the first interrupt requests a stop and calls `onFirstInterrupt`
+  /// (for a message such as "stopping after this step"); a second one ends the process at once with status
+  /// 130. The returned handler restores the default SIGINT action when it is cancelled or released.
+  ///
+  /// The flag is set and the callback called on a private dispatch queue, never inside the signal handler,
+  /// so the flag is the only state shared with the training thread.
+  public func handleInterrupts(onFirstInterrupt: @escaping @Sendable () -> Void = {}) -> InterruptHandler {
+    InterruptHandler(flag: self, onFirst: onFirstInterrupt)
+  }
+}
+
+/// The number of SIGINTs received while an ``InterruptHandler`` is installed, and the pipe its signal handler
+/// writes to. Only the C signal handler writes the count (a signal is blocked while its own handler runs).
+nonisolated(unsafe) private var interruptCount = 0
+nonisolated(unsafe) private var interruptPipeWrite: Int32 = -1
+
+/// The process's SIGINT handler: async-signal-safe work only (a counter, `write`, `_exit`).
+private func receiveInterrupt(_: Int32) {
+  interruptCount += 1
+  if interruptCount >= 2 { _exit(130) }
+  var byte: UInt8 = 1
+  _ = write(interruptPipeWrite, &byte, 1)
+}
+
+/// An installed SIGINT route to a ``StopFlag`` (see ``StopFlag/handleInterrupts(onFirstInterrupt:)``). There
+/// is one SIGINT disposition per process: install one handler at a time.
+///
+/// The C signal handler only counts the signal and writes a byte to a pipe; a `DispatchSource` reading the
+/// pipe sets the flag and calls the callback on an ordinary thread.
+public final class InterruptHandler: @unchecked Sendable {
+  private let source: any DispatchSourceRead
+  private let readEnd: Int32, writeEnd: Int32
+  private let lock = NSLock()
+  private var cancelled = false
+
+  init(flag: StopFlag, onFirst: @escaping @Sendable () -> Void) {
+    var fds: [Int32] = [-1, -1]
+    if pipe(&fds) != 0 { fds = [-1, -1] }
+    readEnd = fds[0]
+    writeEnd = fds[1]
+    source = DispatchSource.makeReadSource(fileDescriptor: readEnd, queue: DispatchQueue(label: "recur.sigint"))
+    let readEnd = self.readEnd
+    source.setEventHandler {
+      var byte: UInt8 = 0
+      guard read(readEnd, &byte, 1) == 1 else { return }
+      flag.requestStop()
+      onFirst()
+    }
+    source.resume()
+    interruptCount = 0
+    interruptPipeWrite = writeEnd
+    signal(SIGINT, receiveInterrupt)
+  }
+
+  /// Stops routing SIGINT and restores its default action (ending the process).
+  public func cancel() {
+    lock.lock()
+    defer { lock.unlock() }
+    guard !cancelled else { return }
+    cancelled = true
+    // Ignoring first discards an interrupt still pending in a thread that blocks it.
+    signal(SIGINT, SIG_IGN)
+    signal(SIGINT, SIG_DFL)
+    source.cancel()
+    close(writeEnd)
+    close(readEnd)
+  }
+
+  deinit { cancel() }
+}
