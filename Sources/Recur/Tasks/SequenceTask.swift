@@ -89,7 +89,9 @@ public protocol SequenceTask: Sendable {
 
 extension SequenceTask {
   /// The network configuration for this task with the given cell and state size.
-  public func networkConfiguration(cell: CellKind, hiddenSize: Int, layers: Int = 1) -> RecurrentNetwork<Float>.Configuration {
+  public func networkConfiguration<Scalar: RecurScalar>(cell: CellKind, hiddenSize: Int, layers: Int = 1)
+    -> RecurrentNetwork<Scalar>.Configuration
+  {
     .init(
       cell: cell, inputSize: inputSize, hiddenSize: hiddenSize, layers: layers, outputSize: outputSize,
       outputActivation: outputActivation)
