@@ -1,0 +1,248 @@
+/// Where a data source is in its passes over the data: enough to continue from exactly the same batch with
+/// exactly the same future order.
+public struct DataPosition: Sendable, Equatable, Codable {
+  /// The number of completed passes over the data.
+  public var epoch: Int
+  /// The number of batches already taken in the current pass.
+  public var batchIndex: Int
+  /// The shuffling generator's state at the start of the current pass (before it drew that pass's order).
+  public var generator: SeededGenerator
+
+  public init(epoch: Int, batchIndex: Int, generator: SeededGenerator) {
+    self.epoch = epoch
+    self.batchIndex = batchIndex
+    self.generator = generator
+  }
+}
+
+/// One training batch from a data source.
+public struct TrainingBatch<Scalar: RecurScalar>: Sendable {
+  /// The sequences and their targets.
+  public var batch: SequenceBatch<Scalar>
+  /// True when this batch continues the streams of the previous batch (truncated BPTT): its initial state is
+  /// the previous batch's final state, detached. False for a batch that starts from the zero state.
+  public var continuesPrevious: Bool
+
+  public init(batch: SequenceBatch<Scalar>, continuesPrevious: Bool) {
+    self.batch = batch
+    self.continuesPrevious = continuesPrevious
+  }
+}
+
+/// A source of training batches that can report and restore its position exactly.
+public protocol TrainingData<Scalar> {
+  associatedtype Scalar: RecurScalar
+  /// The number of batches in one pass over the data.
+  var batchesPerEpoch: Int { get }
+  /// The position of the next batch.
+  var position: DataPosition { get }
+  /// Moves to a saved position; the next batch is the one that followed it.
+  mutating func restore(_ position: DataPosition) throws
+  /// The next batch; passes over the data follow each other without end.
+  mutating func nextBatch() throws -> TrainingBatch<Scalar>
+}
+
+/// Full back-propagation through time over a fixed set of (x, y) sequence pairs of possibly different lengths
+/// (the chapter's training set): each pass visits every pair once in an order shuffled by a seeded generator,
+/// B pairs per batch, padded and masked by ``SequenceBatch``.
+public struct SequencePairs<Scalar: RecurScalar>: TrainingData, Sendable {
+  /// The pairs themselves.
+  public enum Pairs: Sendable, Equatable {
+    /// Real vector sequences: x^{(i)} as n^{(i)} vectors of I features, y^{(i)} as n^{(i)} vectors of V.
+    case vectors(inputs: [[[Scalar]]], targets: [[[Scalar]]])
+    /// Token sequences with class targets of the same lengths.
+    case tokens(inputs: [[Int]], targets: [[Int]])
+
+    var count: Int {
+      switch self {
+      case .vectors(let x, _): x.count
+      case .tokens(let x, _): x.count
+      }
+    }
+  }
+
+  /// The training set.
+  public let pairs: Pairs
+  /// B, the number of pairs per batch (the last batch of a pass may be smaller).
+  public let batchSize: Int
+  /// Whether each pass visits the pairs in a new random order.
+  public let shuffle: Bool
+  public private(set) var position: DataPosition
+  /// The visiting order of the current pass.
+  private var order: [Int] = []
+  /// The generator after drawing the current pass's order: the start of the next pass.
+  private var nextPassGenerator = SeededGenerator(seed: 0)
+
+  /// A source over `pairs`, shuffled with a generator seeded by `seed`.
+  ///
+  /// - Throws: ``ModelError`` when there are no pairs, a pair's x and y differ in length, or B < 1.
+  public init(_ pairs: Pairs, batchSize: Int, shuffle: Bool = true, seed: UInt64) throws {
+    guard batchSize >= 1 else { throw ModelError("batch size must be at least 1, got \(batchSize)") }
+    guard pairs.count > 0 else { throw ModelError("the training set has no sequence pairs") }
+    switch pairs {
+    case .vectors(let x, let y):
+      guard x.count == y.count else { throw ModelError("\(x.count) input sequences but \(y.count) target sequences") }
+      if let bad = x.indices.first(where: { x[$0].count != y[$0].count || x[$0].isEmpty }) {
+        throw ModelError("pair \(bad): x has \(x[bad].count) steps and y has \(y[bad].count) (need equal, ≥ 1)")
+      }
+    case .tokens(let x, let y):
+      guard x.count == y.count else { throw ModelError("\(x.count) input sequences but \(y.count) target sequences") }
+      if let bad = x.indices.first(where: { x[$0].count != y[$0].count || x[$0].isEmpty }) {
+        throw ModelError("pair \(bad): x has \(x[bad].count) steps and y has \(y[bad].count) (need equal, ≥ 1)")
+      }
+    }
+    self.pairs = pairs
+    self.batchSize = batchSize
+    self.shuffle = shuffle
+    self.position = DataPosition(epoch: 0, batchIndex: 0, generator: SeededGenerator(seed: seed))
+    startPass()
+  }
+
+  public var batchesPerEpoch: Int { (pairs.count + batchSize - 1) / batchSize }
+
+  /// Draws the current pass's order from the generator state saved at its start.
+  private mutating func startPass() {
+    order = Array(0..<pairs.count)
+    var generator = position.generator
+    if shuffle {
+      // Fisher–Yates with the library's generator, so the order is the same on every platform.
+      for i in stride(from: order.count - 1, to: 0, by: -1) {
+        let j = Int(generator.next() % UInt64(i + 1))
+        order.swapAt(i, j)
+      }
+    }
+    nextPassGenerator = generator
+  }
+
+  public mutating func restore(_ position: DataPosition) throws {
+    guard position.epoch >= 0, (0..<batchesPerEpoch).contains(position.batchIndex) else {
+      throw ModelError("data position batch \(position.batchIndex) is outside 0..<\(batchesPerEpoch)")
+    }
+    self.position = position
+    startPass()
+  }
+
+  public mutating func nextBatch() throws -> TrainingBatch<Scalar> {
+    let start = position.batchIndex * batchSize
+    let indices = order[start..<min(start + batchSize, order.count)]
+    let batch: SequenceBatch<Scalar>
+    switch pairs {
+    case .vectors(let x, let y):
+      batch = try SequenceBatch(inputs: indices.map { x[$0] }, targets: indices.map { y[$0] })
+    case .tokens(let x, let y):
+      batch = try SequenceBatch(tokens: indices.map { x[$0] }, targets: indices.map { y[$0] })
+    }
+    position.batchIndex += 1
+    if position.batchIndex == batchesPerEpoch {
+      // The next pass starts from where this pass's shuffle left the generator.
+      position = DataPosition(epoch: position.epoch + 1, batchIndex: 0, generator: nextPassGenerator)
+      startPass()
+    }
+    return TrainingBatch(batch: batch, continuesPrevious: false)
+  }
+}
+
+/// Truncated back-propagation through time over one long token stream, as char-rnn: the stream is cut into B
+/// contiguous streams of equal length, and each batch is the next T steps of all B streams (inputs
+/// x_t = token, targets y_t = the token after it). Batches within a pass continue each other, so the trainer
+/// carries the final state of one chunk into the next (detached: gradients stop at the chunk boundary);
+/// each pass starts again from the zero state.
+public struct TokenStreams<Scalar: RecurScalar>: TrainingData, Sendable {
+  /// The whole token stream.
+  public let tokens: [Int32]
+  /// B, the number of parallel streams.
+  public let batchSize: Int
+  /// T, the number of steps per chunk.
+  public let steps: Int
+  /// The length of each of the B streams (in predicted positions).
+  public let streamLength: Int
+  public private(set) var position: DataPosition
+
+  /// Streams over `tokens`.
+  ///
+  /// - Throws: ``ModelError`` when the stream is too short for one chunk of B × T predictions.
+  public init(tokens: [Int32], batchSize: Int, steps: Int) throws {
+    guard batchSize >= 1, steps >= 1 else { throw ModelError("batch size and sequence length must be at least 1") }
+    let length = (tokens.count - 1) / batchSize
+    guard length >= steps else {
+      throw ModelError(
+        "\(tokens.count) tokens are too few for \(batchSize) streams of \(steps) steps (need at least \(batchSize * steps + 1))")
+    }
+    self.tokens = tokens
+    self.batchSize = batchSize
+    self.steps = steps
+    self.streamLength = length
+    self.position = DataPosition(epoch: 0, batchIndex: 0, generator: SeededGenerator(seed: 0))
+  }
+
+  /// The number of whole chunks per pass (the tail shorter than T is dropped, as char-rnn).
+  public var batchesPerEpoch: Int { streamLength / steps }
+
+  public mutating func restore(_ position: DataPosition) throws {
+    guard position.epoch >= 0, (0..<batchesPerEpoch).contains(position.batchIndex) else {
+      throw ModelError("data position chunk \(position.batchIndex) is outside 0..<\(batchesPerEpoch)")
+    }
+    self.position = position
+  }
+
+  /// Chunk `index` of the pass: steps index·T …< (index + 1)·T of every stream.
+  public func chunk(_ index: Int) throws -> SequenceBatch<Scalar> {
+    let B = batchSize, T = steps
+    var x = [Int32](repeating: 0, count: T * B), y = [Int32](repeating: 0, count: T * B)
+    for t in 0..<T {
+      for b in 0..<B {
+        let i = b * streamLength + index * T + t
+        x[t * B + b] = tokens[i]
+        y[t * B + b] = tokens[i + 1]
+      }
+    }
+    return try SequenceBatch(steps: T, batchSize: B, inputs: .tokens(x), targets: .classes(y))
+  }
+
+  public mutating func nextBatch() throws -> TrainingBatch<Scalar> {
+    let index = position.batchIndex
+    let batch = try chunk(index)
+    position.batchIndex += 1
+    if position.batchIndex == batchesPerEpoch {
+      position.epoch += 1
+      position.batchIndex = 0
+    }
+    return TrainingBatch(batch: batch, continuesPrevious: index > 0)
+  }
+}
+
+extension RecurrentNetwork {
+  /// The mean loss per predicted token over a whole token stream read as B streams in chunks of T steps,
+  /// carrying the state from chunk to chunk (no dropout) — the validation loss of a truncated-BPTT run.
+  ///
+  /// - Returns: Σ L_elt / (number of predictions), in nats for cross-entropy.
+  public func streamLoss(
+    _ streams: TokenStreams<Scalar>, loss: ElementLoss = .crossEntropy, workspace: NetworkWorkspace<Scalar>? = nil
+  ) throws -> Double {
+    let ws = workspace ?? NetworkWorkspace()
+    var state: RecurrentState<Scalar>? = nil
+    var sum = 0.0, count = 0
+    for k in 0..<streams.batchesPerEpoch {
+      let result = try self.loss(
+        for: try streams.chunk(k), loss: loss, reduction: .sum, initialState: state, workspace: ws)
+      sum += result.elementLossSum
+      count += result.elementCount
+      state = result.finalState
+    }
+    return sum / Double(max(count, 1))
+  }
+
+  /// The mean loss per unpadded step over fixed batches (no dropout, zero initial states).
+  public func meanLoss(
+    over batches: [SequenceBatch<Scalar>], loss: ElementLoss, workspace: NetworkWorkspace<Scalar>? = nil
+  ) throws -> Double {
+    let ws = workspace ?? NetworkWorkspace()
+    var sum = 0.0, count = 0
+    for batch in batches {
+      let result = try self.loss(for: batch, loss: loss, reduction: .sum, workspace: ws)
+      sum += result.elementLossSum
+      count += result.elementCount
+    }
+    return sum / Double(max(count, 1))
+  }
+}
