@@ -160,9 +160,3 @@ extension DemoSection {
     ])
   }
 }
-
-/// A demo check that did not hold; printed as one line.
-struct DemoFailure: Error, CustomStringConvertible {
-  let description: String
-  init(_ description: String) { self.description = description }
-}

@@ -86,7 +86,7 @@ final class DemoContext {
     do {
       try FileManager.default.createDirectory(at: self.outputDirectory, withIntermediateDirectories: true)
     } catch {
-      throw ValidationError("cannot create output folder \(self.outputDirectory.path): \(error.localizedDescription)")
+      throw DemoFailure("cannot create output folder \(self.outputDirectory.path): \(error.localizedDescription)")
     }
   }
 
@@ -115,7 +115,7 @@ final class DemoContext {
     do {
       try contents.write(to: url, atomically: true, encoding: .utf8)
     } catch {
-      throw ValidationError("cannot write \(url.path): \(error.localizedDescription)")
+      throw DemoFailure("cannot write \(url.path): \(error.localizedDescription)")
     }
     if !writtenFiles.contains(url) { writtenFiles.append(url) }
     return url
@@ -162,4 +162,10 @@ final class DemoContext {
       }
     }
   }
+}
+
+/// A demo step that could not be done or a check that did not hold; printed as one line.
+struct DemoFailure: Error, CustomStringConvertible {
+  let description: String
+  init(_ description: String) { self.description = description }
 }

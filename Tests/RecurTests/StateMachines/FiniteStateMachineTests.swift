@@ -188,8 +188,8 @@ struct FiniteStateMachineTests {
       states: ["__start", "b"], inputs: ["x"], initialState: "b",
       transitions: ["__start": ["x": "b"], "b": ["x": "__start"]], outputs: ["__start": "0", "b": "1"])
     let clashDOT = clash.graphvizDOT()
-    #expect(clashDOT.contains("___start [shape=point"))
-    #expect(clashDOT.contains("___start -> \"b\";"))
+    #expect(clashDOT.contains("  __start_ [shape=point"))
+    #expect(clashDOT.contains("  __start_ -> \"b\";"))
   }
 
   @Test("table description lists every state, its output and next states")
