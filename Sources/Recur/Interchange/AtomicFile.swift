@@ -18,6 +18,8 @@ public struct AtomicFileError: Error, Equatable, Sendable, CustomStringConvertib
     case sync = "flush"
     case rename = "replace"
     case syncDirectory = "sync the folder of"
+    /// Reading, for `AtomicFile.read(from:)`.
+    case read = "read"
   }
 
   /// The step that failed.
@@ -118,6 +120,42 @@ public enum AtomicFile {
     defer { close(folder) }
     if fsync(folder) != 0 && errno != EINVAL && errno != ENOTSUP { throw failure(.syncDirectory) }
   }
+}
+
+extension AtomicFile {
+  /// The whole contents of a file, read with plain system calls so that failures carry their `errno`.
+  ///
+  /// - Throws: `AtomicFileError` with step `.read` (for example no such file, is a directory).
+  public static func read(from url: URL) throws(AtomicFileError) -> Data {
+    let path = url.path
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { throw AtomicFileError(step: .read, path: path, code: errno) }
+    defer { close(descriptor) }
+    var data = Data()
+    var status = stat()
+    if fstat(descriptor, &status) == 0, status.st_size > 0 { data.reserveCapacity(Int(status.st_size)) }
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+      let count = chunk.withUnsafeMutableBytes { buffer in systemRead(descriptor, buffer.baseAddress, buffer.count) }
+      if count < 0 {
+        if errno == EINTR { continue }
+        throw AtomicFileError(step: .read, path: path, code: errno)
+      }
+      if count == 0 { return data }
+      data.append(contentsOf: chunk[0..<count])
+    }
+  }
+}
+
+/// The C library's `read(2)`, named apart from `AtomicFile.read`.
+private func systemRead(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+  #if canImport(Glibc)
+    Glibc.read(descriptor, buffer, count)
+  #elseif canImport(Musl)
+    Musl.read(descriptor, buffer, count)
+  #else
+    Darwin.read(descriptor, buffer, count)
+  #endif
 }
 
 /// The C library's `write(2)`, named apart from `AtomicFile.write`.

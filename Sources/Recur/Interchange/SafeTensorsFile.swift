@@ -139,9 +139,9 @@ extension SafeTensorsFile {
   public init(contentsOf url: URL) throws(SafeTensorsError) {
     let data: Data
     do {
-      data = try Data(contentsOf: url)
+      data = try AtomicFile.read(from: url)
     } catch {
-      throw .cannotRead(path: url.path, reason: Self.reason(of: error))
+      throw .cannotRead(path: url.path, reason: String(cString: strerror(error.code)))
     }
     try self.init(serialized: data)
   }
@@ -156,16 +156,6 @@ extension SafeTensorsFile {
       result = Result { () throws(SafeTensorsError) in try Self.parse(raw) }
     }
     self = try result.get()
-  }
-
-  private static func reason(of error: any Error) -> String {
-    let nsError = error as NSError
-    if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError,
-      underlying.domain == NSPOSIXErrorDomain, let code = POSIXErrorCode(rawValue: Int32(underlying.code))
-    {
-      return String(cString: strerror(code.rawValue))
-    }
-    return nsError.localizedDescription
   }
 
   /// A tensor entry as declared in the header, before its bytes are checked.

@@ -162,7 +162,7 @@ public struct Checkpoint<Scalar: RecurScalar>: Sendable {
       }
       tensor = try Self.floats(file, name)
     }
-    if let extra = file.names.first(where: { !expected.contains($0) && !$0.hasPrefix("recur.") }) {
+    if let extra = file.names.sorted().first(where: { !expected.contains($0) && !$0.hasPrefix("recur.") }) {
       throw CheckpointError("unexpected tensor '\(extra)' for a \(describe)")
     }
     self.network = network

@@ -40,31 +40,54 @@ public final class StopFlag: @unchecked Sendable {
   /// (for a message such as "stopping after this step"); a second one ends the process at once with status
   /// 130. The returned handler restores the default SIGINT action when it is cancelled or released.
   ///
-  /// The signal is delivered through a `DispatchSource` on a private queue (never in an async signal
-  /// handler), so the flag is the only state shared with the training thread.
+  /// The flag is set and the callback called on a private dispatch queue, never inside the signal handler,
+  /// so the flag is the only state shared with the training thread.
   public func handleInterrupts(onFirstInterrupt: @escaping @Sendable () -> Void = {}) -> InterruptHandler {
     InterruptHandler(flag: self, onFirst: onFirstInterrupt)
   }
 }
 
-/// An installed SIGINT route to a ``StopFlag`` (see ``StopFlag/handleInterrupts(onFirstInterrupt:)``).
+/// The number of SIGINTs received while an ``InterruptHandler`` is installed, and the pipe its signal handler
+/// writes to. Only the C signal handler writes the count (a signal is blocked while its own handler runs).
+nonisolated(unsafe) private var interruptCount = 0
+nonisolated(unsafe) private var interruptPipeWrite: Int32 = -1
+
+/// The process's SIGINT handler: async-signal-safe work only (a counter, `write`, `_exit`).
+private func receiveInterrupt(_: Int32) {
+  interruptCount += 1
+  if interruptCount >= 2 { _exit(130) }
+  var byte: UInt8 = 1
+  _ = write(interruptPipeWrite, &byte, 1)
+}
+
+/// An installed SIGINT route to a ``StopFlag`` (see ``StopFlag/handleInterrupts(onFirstInterrupt:)``). There
+/// is one SIGINT disposition per process: install one handler at a time.
+///
+/// The C signal handler only counts the signal and writes a byte to a pipe; a `DispatchSource` reading the
+/// pipe sets the flag and calls the callback on an ordinary thread.
 public final class InterruptHandler: @unchecked Sendable {
-  private let source: any DispatchSourceSignal
+  private let source: any DispatchSourceRead
+  private let readEnd: Int32, writeEnd: Int32
   private let lock = NSLock()
   private var cancelled = false
 
   init(flag: StopFlag, onFirst: @escaping @Sendable () -> Void) {
-    // The default action would end the process before the dispatch source sees the signal.
-    signal(SIGINT, SIG_IGN)
-    source = DispatchSource.makeSignalSource(signal: SIGINT, queue: DispatchQueue(label: "recur.sigint"))
+    var fds: [Int32] = [-1, -1]
+    if pipe(&fds) != 0 { fds = [-1, -1] }
+    readEnd = fds[0]
+    writeEnd = fds[1]
+    source = DispatchSource.makeReadSource(fileDescriptor: readEnd, queue: DispatchQueue(label: "recur.sigint"))
+    let readEnd = self.readEnd
     source.setEventHandler {
-      if flag.requestStop() == 1 {
-        onFirst()
-      } else {
-        _exit(130)
-      }
+      var byte: UInt8 = 0
+      guard read(readEnd, &byte, 1) == 1 else { return }
+      flag.requestStop()
+      onFirst()
     }
     source.resume()
+    interruptCount = 0
+    interruptPipeWrite = writeEnd
+    signal(SIGINT, receiveInterrupt)
   }
 
   /// Stops routing SIGINT and restores its default action (ending the process).
@@ -73,8 +96,12 @@ public final class InterruptHandler: @unchecked Sendable {
     defer { lock.unlock() }
     guard !cancelled else { return }
     cancelled = true
-    source.cancel()
+    // Ignoring first discards an interrupt still pending in a thread that blocks it.
+    signal(SIGINT, SIG_IGN)
     signal(SIGINT, SIG_DFL)
+    source.cancel()
+    close(writeEnd)
+    close(readEnd)
   }
 
   deinit { cancel() }
