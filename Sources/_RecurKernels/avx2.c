@@ -104,6 +104,40 @@ static void micro_6x16(long kc, const float *ap, const float *bp, float *acc) {
 }
 #define MICRO_KERNEL micro_6x16
 
+// The same sums for tiles of at most 4 rows (edges and small batches): eight accumulators still cover
+// the FMA latency, and the two rows the 6 x 16 kernel would compute in vain are skipped. acc rows 4 and 5
+// are not written.
+static void micro_4x16(long kc, const float *ap, const float *bp, float *acc) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  __m256 c30 = c00, c31 = c00;
+  for (long p = 0; p < kc; p++) {
+    __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8), av;
+    av = _mm256_broadcast_ss(ap + 0);
+    c00 = _mm256_fmadd_ps(av, b0, c00);
+    c01 = _mm256_fmadd_ps(av, b1, c01);
+    av = _mm256_broadcast_ss(ap + 1);
+    c10 = _mm256_fmadd_ps(av, b0, c10);
+    c11 = _mm256_fmadd_ps(av, b1, c11);
+    av = _mm256_broadcast_ss(ap + 2);
+    c20 = _mm256_fmadd_ps(av, b0, c20);
+    c21 = _mm256_fmadd_ps(av, b1, c21);
+    av = _mm256_broadcast_ss(ap + 3);
+    c30 = _mm256_fmadd_ps(av, b0, c30);
+    c31 = _mm256_fmadd_ps(av, b1, c31);
+    ap += 6;
+    bp += 16;
+  }
+  _mm256_store_ps(acc + 0, c00);
+  _mm256_store_ps(acc + 8, c01);
+  _mm256_store_ps(acc + 16, c10);
+  _mm256_store_ps(acc + 24, c11);
+  _mm256_store_ps(acc + 32, c20);
+  _mm256_store_ps(acc + 40, c21);
+  _mm256_store_ps(acc + 48, c30);
+  _mm256_store_ps(acc + 56, c31);
+}
+#define MICRO_KERNEL_4 micro_4x16
+
 // Packs a panel of op(B) = B^T (B stored N x K): 8 x 8 blocks are transposed in registers.
 static void pack_b_transposed_avx2(const float *b, long ldb, long j, long nr, long p0, long kc, float *out);
 #define PACK_B_TRANSPOSED pack_b_transposed_avx2

@@ -10,6 +10,7 @@
 //   MR, NR                 the GEMM register tile (rows of A by columns of B)
 //   MICRO_KERNEL           static void f(long kc, const float *ap, const float *bp, float acc[MR * NR]) or
 //                          the name of a function with that signature and the contract of micro_generic
+//   MICRO_KERNEL_4         optional: the same contract for tiles of at most 4 rows (rows 4.. unwritten)
 //   PACK_B_TRANSPOSED      optional faster replacement of pack_b_transposed
 //   KERNEL_TABLE           the name of the recur_f32_kernels table to define
 // Tails shorter than a vector go through a zero-padded buffer and the same vector arithmetic, so an
@@ -516,6 +517,9 @@ static void k_gemv(int trans_a, long m, long n, float alpha, const float *a, lon
 #define KC_MAX 256
 #define MC_BLOCK (MR * 24)
 #define NC_BLOCK 4096
+// When all rows fit one MC block, A is packed once per column block anyway: narrower column blocks
+// then keep the packed B block in L2.
+#define NC_BLOCK_FEW_ROWS 512
 
 // Packs rows [i, i + mr) of op(A), columns [p0, p0 + kc), as kc groups of MR (zero-padded).
 static void pack_a(int trans_a, const float *a, long lda, long i, long mr, long p0, long kc, float *out) {
@@ -548,23 +552,30 @@ static void pack_b_transposed_generic(const float *b, long ldb, long j, long nr,
   }
 }
 
+#ifndef PREFETCH_TILE_ROW
+#define PREFETCH_TILE_ROW(p) (__builtin_prefetch(p, 1), __builtin_prefetch((p) + NR - 1, 1))
+#endif
+
 #ifndef PACK_B_TRANSPOSED
 #define PACK_B_TRANSPOSED pack_b_transposed_generic
 #endif
 
-static void pack_b(int trans_b, const float *b, long ldb, long j, long nr, long p0, long kc, float *out) {
+// Packs rows [p0, p0 + kc) and columns [j0, j0 + nc) of op(B) as NR-column panels of kc x NR each. B is
+// read along its rows (op(B) = B) or columns of Bᵀ (op(B) = Bᵀ), so every source stream is sequential.
+static void pack_b(int trans_b, const float *b, long ldb, long j0, long nc, long p0, long kc, float *out) {
   if (trans_b) {
-    PACK_B_TRANSPOSED(b, ldb, j, nr, p0, kc, out);
+    for (long jr = 0; jr < nc; jr += NR)
+      PACK_B_TRANSPOSED(b, ldb, j0 + jr, nc - jr < NR ? nc - jr : NR, p0, kc, out + jr * kc);
     return;
   }
+  long full = nc / NR * NR;
   for (long p = 0; p < kc; p++) {
-    const float *src = b + (p0 + p) * ldb + j;
-    float *dst = out + p * NR;
-    if (nr == NR) {
-      memcpy(dst, src, NR * sizeof(float));
-    } else {
-      memcpy(dst, src, (size_t)nr * sizeof(float));
-      memset(dst + nr, 0, (size_t)(NR - nr) * sizeof(float));
+    const float *src = b + (p0 + p) * ldb + j0;
+    for (long jr = 0; jr < full; jr += NR) memcpy(out + jr * kc + p * NR, src + jr, NR * sizeof(float));
+    if (full < nc) {
+      float *dst = out + full * kc + p * NR;
+      memcpy(dst, src + full, (size_t)(nc - full) * sizeof(float));
+      memset(dst + (nc - full), 0, (size_t)(NR - (nc - full)) * sizeof(float));
     }
   }
 }
@@ -615,20 +626,20 @@ static void gemm_blocked(int trans_a, int trans_b, long k, float alpha, const fl
                          long ldb, float beta, float *c, long ldc, long i0, long i1, long j0, long j1) {
   long kblocks = k > KC_MAX ? (k + KC_MAX - 1) / KC_MAX : 1;
   long kc_size = (k + kblocks - 1) / kblocks;
-  long nc_max = j1 - j0 < NC_BLOCK ? j1 - j0 : NC_BLOCK;
+  long nc_block = i1 - i0 <= MC_BLOCK ? NC_BLOCK_FEW_ROWS : NC_BLOCK;
+  long nc_max = j1 - j0 < nc_block ? j1 - j0 : nc_block;
   long kc_alloc = kc_size > 0 ? kc_size : 1;
   float *bp = scratch_get(&pack_b_scratch, (size_t)kc_alloc * (size_t)((nc_max + NR - 1) / NR * NR));
   float *ap = scratch_get(&pack_a_scratch, (size_t)kc_alloc * MC_BLOCK);
   if (!bp || !ap) return;
   _Alignas(64) float acc[MR * NR];
-  for (long jc = j0; jc < j1; jc += NC_BLOCK) {
-    long nc = j1 - jc < NC_BLOCK ? j1 - jc : NC_BLOCK;
+  for (long jc = j0; jc < j1; jc += nc_block) {
+    long nc = j1 - jc < nc_block ? j1 - jc : nc_block;
     for (long pb = 0; pb < kblocks; pb++) {
       long pc = pb * kc_size, kc = k - pc < kc_size ? k - pc : kc_size;
       if (kc < 0) kc = 0;
       float beta_block = pb == 0 ? beta : 1.0f;
-      for (long jr = 0; jr < nc; jr += NR)
-        pack_b(trans_b, b, ldb, jc + jr, nc - jr < NR ? nc - jr : NR, pc, kc, bp + jr * kc);
+      pack_b(trans_b, b, ldb, jc, nc, pc, kc, bp);
       for (long ic = i0; ic < i1; ic += MC_BLOCK) {
         long mc = i1 - ic < MC_BLOCK ? i1 - ic : MC_BLOCK;
         for (long ir = 0; ir < mc; ir += MR)
@@ -637,8 +648,15 @@ static void gemm_blocked(int trans_a, int trans_b, long k, float alpha, const fl
           long nr = nc - jr < NR ? nc - jr : NR;
           for (long ir = 0; ir < mc; ir += MR) {
             long mr = mc - ir < MR ? mc - ir : MR;
-            MICRO_KERNEL(kc, ap + ir * kc, bp + jr * kc, acc);
-            store_tile(acc, c + (ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha, beta_block);
+            float *tile = c + (ic + ir) * ldc + jc + jr;
+            for (long r = 0; r < mr; r++) PREFETCH_TILE_ROW(tile + r * ldc);
+#ifdef MICRO_KERNEL_4
+            if (mr <= 4)
+              MICRO_KERNEL_4(kc, ap + ir * kc, bp + jr * kc, acc);
+            else
+#endif
+              MICRO_KERNEL(kc, ap + ir * kc, bp + jr * kc, acc);
+            store_tile(acc, tile, ldc, mr, nr, alpha, beta_block);
           }
         }
       }
