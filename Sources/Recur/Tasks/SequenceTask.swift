@@ -168,3 +168,27 @@ enum TaskStorage {
     return v
   }
 }
+
+extension TaskBatch {
+  /// The targets at each sequence's own last step: ``finalTargets`` when the task has them, else the last
+  /// per-step target (a class, or a vector of values). Used to ask the chapter's question of any task: how
+  /// much of the last step's loss gradient reaches the first steps?
+  /// - Throws: ``TaskError`` when a class target at some last step is "none".
+  public func lastStepTargets() throws -> FinalStepTargets<Scalar> {
+    if let finalTargets { return finalTargets }
+    let B = batch.batchSize
+    switch batch.targets {
+    case .classes(let ids):
+      let last = (0..<B).map { Int(ids[(batch.lengths[$0] - 1) * B + $0]) }
+      if last.contains(where: { $0 < 0 }) { throw TaskError("a sequence has no target at its last step") }
+      return .classes(last)
+    case .values(let y, let width):
+      var last: [Scalar] = []
+      for b in 0..<B {
+        let row = (batch.lengths[b] - 1) * B + b
+        last += y[(row * width)..<(row * width + width)]
+      }
+      return .values(last, width: width)
+    }
+  }
+}
