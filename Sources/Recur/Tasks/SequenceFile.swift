@@ -275,7 +275,7 @@ public struct SequenceDataset: Sendable, Equatable {
       } catch let DecodingError.keyNotFound(key, _) {
         throw SequenceFileError(line: line, "missing \"\(key.stringValue)\"")
       } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
-        throw SequenceFileError(line: line, "\(path(context.codingPath)) is not a number or a list of numbers")
+        throw SequenceFileError(line: line, "\(path(context.codingPath)) is not a number (a step is a number or a list of numbers)")
       } catch let DecodingError.valueNotFound(_, context) {
         throw SequenceFileError(line: line, "\(path(context.codingPath)) is null, not a number")
       } catch {
