@@ -3,7 +3,7 @@
 /// The header parser is deliberately strict (RFC 8259, no extensions) and keeps every member of an
 /// object, so that duplicate keys — which `JSONSerialization` silently collapses — are reported instead
 /// of resolved by chance.
-enum SafeTensorsJSON: Equatable, Sendable {
+enum SafeTensorsJSON: Sendable {
   case object([(key: String, value: SafeTensorsJSON)])
   case array([SafeTensorsJSON])
   case string(String)
@@ -12,19 +12,6 @@ enum SafeTensorsJSON: Equatable, Sendable {
   case number(literal: String, integer: Int?)
   case bool(Bool)
   case null
-
-  static func == (lhs: SafeTensorsJSON, rhs: SafeTensorsJSON) -> Bool {
-    switch (lhs, rhs) {
-    case (.object(let l), .object(let r)):
-      return l.count == r.count && zip(l, r).allSatisfy { $0.key == $1.key && $0.value == $1.value }
-    case (.array(let l), .array(let r)): return l == r
-    case (.string(let l), .string(let r)): return l == r
-    case (.number(let l, _), .number(let r, _)): return l == r
-    case (.bool(let l), .bool(let r)): return l == r
-    case (.null, .null): return true
-    default: return false
-    }
-  }
 
   /// A short name of the value's kind, for error messages.
   var kind: String {
@@ -266,13 +253,13 @@ struct SafeTensorsJSONParser {
     if current == UInt8(ascii: ".") {
       isInteger = false
       position += 1
-      guard try skipRequiredDigits() else { throw failure("expected a digit after '.'") }
+      guard skipRequiredDigits() else { throw failure("expected a digit after '.'") }
     }
     if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
       isInteger = false
       position += 1
       if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { position += 1 }
-      guard try skipRequiredDigits() else { throw failure("expected a digit in the exponent") }
+      guard skipRequiredDigits() else { throw failure("expected a digit in the exponent") }
     }
     // The literal is ASCII by construction.
     let literal = String(decoding: bytes[start..<position], as: UTF8.self)
@@ -285,7 +272,8 @@ struct SafeTensorsJSONParser {
     }
   }
 
-  private mutating func skipRequiredDigits() throws(SafeTensorsError) -> Bool {
+  /// Skips one or more digits; false if there is none.
+  private mutating func skipRequiredDigits() -> Bool {
     let start = position
     skipDigits()
     return position > start
