@@ -188,13 +188,13 @@ struct SafeTensorsJSONParser {
 
   private mutating func parseString() throws(SafeTensorsError) -> String {
     try expect(UInt8(ascii: "\""), "'\"'")
-    var scalars: [UInt8] = []
+    var utf8: [UInt8] = []
     while true {
       guard let byte = current else { throw failure("unterminated string") }
       position += 1
       switch byte {
       case UInt8(ascii: "\""):
-        guard let string = String(validating: scalars, as: UTF8.self) else {
+        guard let string = String(validating: utf8, as: UTF8.self) else {
           throw failure("string is not valid UTF-8")
         }
         return string
@@ -202,14 +202,14 @@ struct SafeTensorsJSONParser {
         guard let escape = current else { throw failure("unterminated escape") }
         position += 1
         switch escape {
-        case UInt8(ascii: "\""): scalars.append(0x22)
-        case UInt8(ascii: "\\"): scalars.append(0x5C)
-        case UInt8(ascii: "/"): scalars.append(0x2F)
-        case UInt8(ascii: "b"): scalars.append(0x08)
-        case UInt8(ascii: "f"): scalars.append(0x0C)
-        case UInt8(ascii: "n"): scalars.append(0x0A)
-        case UInt8(ascii: "r"): scalars.append(0x0D)
-        case UInt8(ascii: "t"): scalars.append(0x09)
+        case UInt8(ascii: "\""): utf8.append(0x22)
+        case UInt8(ascii: "\\"): utf8.append(0x5C)
+        case UInt8(ascii: "/"): utf8.append(0x2F)
+        case UInt8(ascii: "b"): utf8.append(0x08)
+        case UInt8(ascii: "f"): utf8.append(0x0C)
+        case UInt8(ascii: "n"): utf8.append(0x0A)
+        case UInt8(ascii: "r"): utf8.append(0x0D)
+        case UInt8(ascii: "t"): utf8.append(0x09)
         case UInt8(ascii: "u"):
           var code = try parseHexQuad()
           if (0xD800..<0xDC00).contains(code) {
@@ -224,7 +224,7 @@ struct SafeTensorsJSONParser {
             throw failure("unpaired surrogate in a \\u escape")
           }
           guard let scalar = Unicode.Scalar(code) else { throw failure("invalid code point in a \\u escape") }
-          scalars.append(contentsOf: UTF8.encode(scalar).map { Array($0) } ?? [])
+          utf8.append(contentsOf: UTF8.encode(scalar).map { Array($0) } ?? [])
         default:
           position -= 1
           throw failure("invalid escape character")
@@ -233,7 +233,7 @@ struct SafeTensorsJSONParser {
         position -= 1
         throw failure("unescaped control character in a string")
       default:
-        scalars.append(byte)
+        utf8.append(byte)
       }
     }
   }
