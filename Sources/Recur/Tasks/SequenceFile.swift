@@ -262,7 +262,7 @@ public struct SequenceDataset: Sendable, Equatable {
   static func parseJSONLines(_ text: String) throws(SequenceFileError) -> [RawSequence] {
     var result: [RawSequence] = []
     let decoder = JSONDecoder()
-    for (index, lineText) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+    for (index, lineText) in lines(of: text).enumerated() {
       let line = index + 1
       let trimmed = lineText.trimmingCharacters(in: .whitespacesAndNewlines)
       if trimmed.isEmpty { continue }
@@ -320,7 +320,7 @@ public struct SequenceDataset: Sendable, Equatable {
   }
 
   static func parseCSV(_ text: String) throws(SequenceFileError) -> [RawSequence] {
-    let rows = text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap {
+    let rows = lines(of: text).enumerated().compactMap {
       (i, row) -> (Int, [String])? in
       let trimmed = row.trimmingCharacters(in: .whitespacesAndNewlines)
       return trimmed.isEmpty ? nil : (i + 1, trimmed.split(separator: ",", omittingEmptySubsequences: false).map {
@@ -339,7 +339,7 @@ public struct SequenceDataset: Sendable, Equatable {
       throw SequenceFileError(line: headerLine, "the header has both y… columns and a label column; use one")
     }
     if let unknown = header.indices.dropFirst(2).first(where: { !xColumns.contains($0) && !yColumns.contains($0) && $0 != labelColumn }) {
-      throw SequenceFileError(line: headerLine, "column '\(header[unknown])' is not sequence, step, x…, y… or label")
+      throw SequenceFileError(line: headerLine, "column \(quoted(header[unknown])) is not sequence, step, x…, y… or label")
     }
     var result: [RawSequence] = []
     var seen: Set<String> = []
@@ -349,10 +349,10 @@ public struct SequenceDataset: Sendable, Equatable {
       guard fields.count == header.count else {
         throw SequenceFileError(line: line, "\(fields.count) fields, but the header has \(header.count)")
       }
-      guard let step = Int(fields[1]) else { throw SequenceFileError(line: line, "step '\(fields[1])' is not an integer") }
+      guard let step = Int(fields[1]) else { throw SequenceFileError(line: line, "step \(quoted(fields[1])) is not an integer") }
       func number(_ column: Int) throws(SequenceFileError) -> Float {
         guard let v = Float(fields[column]), v.isFinite else {
-          throw SequenceFileError(line: line, "\(header[column]) '\(fields[column])' is not a number")
+          throw SequenceFileError(line: line, "\(escaped(header[column])) \(quoted(fields[column])) is not a number")
         }
         return v
       }
@@ -368,13 +368,13 @@ public struct SequenceDataset: Sendable, Equatable {
       }
       if fields[0] != currentID {
         guard !seen.contains(fields[0]) else {
-          throw SequenceFileError(line: line, "sequence '\(fields[0])' continues after other rows; keep its rows together")
+          throw SequenceFileError(line: line, "sequence \(quoted(fields[0])) continues after other rows; keep its rows together")
         }
         seen.insert(fields[0])
         currentID = fields[0]
         result.append(RawSequence(line: line, x: [], y: y == nil ? nil : [], yIsLabels: labelColumn != nil))
       } else if step <= lastStep {
-        throw SequenceFileError(line: line, "step \(step) does not follow step \(lastStep) of sequence '\(fields[0])'")
+        throw SequenceFileError(line: line, "step \(step) does not follow step \(lastStep) of sequence \(quoted(fields[0]))")
       }
       lastStep = step
       result[result.count - 1].x.append(x)
@@ -382,6 +382,19 @@ public struct SequenceDataset: Sendable, Equatable {
     }
     return result
   }
+
+  /// The lines of a file: Unix (`\n`) and Windows (`\r\n`, a single `Character` in Swift) endings alike.
+  static func lines(of text: String) -> [Substring] {
+    text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
+  }
+
+  /// A field of the file for a one-line message: control characters (a stray carriage return, a tab) escaped.
+  static func escaped(_ field: String) -> String {
+    field.unicodeScalars.map { $0.properties.generalCategory == .control ? $0.escaped(asASCII: true) : String($0) }.joined()
+  }
+
+  /// A field of the file in quotes for a one-line message, escaped.
+  static func quoted(_ field: String) -> String { "'" + escaped(field) + "'" }
 
   private static func path(_ codingPath: [any CodingKey]) -> String {
     var s = ""
