@@ -32,7 +32,7 @@ let package = Package(
     // MARK: - Tests
     .testTarget(
       name: "RecurTests",
-      dependencies: ["Recur", "_RecurKernels"],
+      dependencies: ["Recur", "_RecurKernels", "recur"],
       resources: [.copy("Fixtures")]
     ),
   ]

@@ -33,6 +33,8 @@ public struct SequenceBatches: Sendable {
 
   /// The token ids of the text.
   public let tokens: [Int32]
+  /// How the text was cut into sequences.
+  public let segmentation: Segmentation
   /// The ranges of `tokens` that are the sequences c_1 … c_k, in text order.
   public let sequences: [Range<Int>]
   /// `<start>` and `<end>`.
@@ -76,6 +78,7 @@ public struct SequenceBatches: Sendable {
       throw TextError.sequenceTooLong(index: long, steps: sequences[long].count + 1, maxSteps: maxSteps)
     }
     self.tokens = tokens
+    self.segmentation = segmentation
     self.sequences = sequences
     self.startToken = vocabulary.startToken
     self.endToken = vocabulary.endToken

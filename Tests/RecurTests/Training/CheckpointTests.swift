@@ -13,7 +13,7 @@ import Testing
 struct CheckpointTests {
   /// A checkpoint of a trained language model with optimizer state, position, carried state and metadata.
   static func trainedCheckpoint() throws -> Checkpoint<Float> {
-    let data = try TokenStreams<Float>(
+    let data = try TextBatches<Float>.stream(
       tokens: TrainerTests.stream(count: 121, vocabulary: 7, seed: 1), batchSize: 3, steps: 4)
     let trainer = try Trainer(
       network: try RecurrentNetwork<Float>(TrainerTests.languageModel, seed: 1), data: data,
@@ -140,12 +140,14 @@ struct CheckpointTests {
 
 @Suite("Training data")
 struct TrainingDataTests {
-  @Test("token streams: B contiguous streams, chunks of T, targets shifted by one")
+  @Test("text streams as training data: B contiguous streams, chunks of T, targets shifted by one")
   func streams() throws {
     let tokens = (0..<23).map { Int32($0) }
-    var data = try TokenStreams<Float>(tokens: tokens, batchSize: 2, steps: 3)
-    #expect(data.streamLength == 11)
+    var data = try TextBatches<Float>.stream(tokens: tokens, batchSize: 2, steps: 3)
+    guard case .stream(let streams) = data.source else { Issue.record("not a stream source"); return }
+    #expect(streams.streamLength == 11)
     #expect(data.batchesPerEpoch == 3)
+    #expect(data.mode == .stream)
     let first = try data.nextBatch()
     #expect(!first.continuesPrevious)
     // Time-major: step t of stream b at t·B + b; stream 1 starts at token 11.
@@ -155,7 +157,16 @@ struct TrainingDataTests {
     _ = try data.nextBatch()
     #expect(data.position.epoch == 1 && data.position.batchIndex == 0)
     #expect(try !data.nextBatch().continuesPrevious)
-    #expect(throws: ModelError.self) { try TokenStreams<Float>(tokens: tokens, batchSize: 4, steps: 6) }
+    #expect(throws: TextError.self) { try TextBatches<Float>.stream(tokens: tokens, batchSize: 4, steps: 6) }
+    // A restored position continues mid-pass, with the state carried.
+    try data.restore(DataPosition(epoch: 5, batchIndex: 2, generator: SeededGenerator(seed: 1)))
+    #expect(data.position.epoch == 5 && data.position.batchIndex == 2)
+    let third = try data.nextBatch()
+    #expect(third.continuesPrevious)
+    #expect(third.batch.inputs == .tokens([6, 17, 7, 18, 8, 19]))
+    #expect(throws: ModelError.self) {
+      try data.restore(DataPosition(epoch: 0, batchIndex: 3, generator: SeededGenerator(seed: 1)))
+    }
   }
 
   @Test("shuffled pairs: every pair once per pass, a new order each pass, restored positions repeat exactly")

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import Recur
+
+/// `recur eval --checkpoint C --text FILE`: the mean cross-entropy of a language model on a text.
+struct EvalCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "eval",
+    abstract: "Measure a language model's cross-entropy on a text (nats and bits per character).",
+    discussion: """
+      Definition: the text is one stream read from the zero state; every character after the first is \
+      predicted from all the characters before it; the figure is the mean of −ln p over those predictions \
+      (bits: divided by ln 2). No <start> token is read. --last 0.1 evaluates the last 10% of the text, the \
+      validation part of `recur train`.
+      """
+  )
+
+  @Option(help: "The checkpoint (Recur's, or one saved by interop/recur_torch.py).")
+  var checkpoint: String
+
+  @Option(help: "The text to evaluate on.")
+  var text: String
+
+  @Option(help: "Evaluate only the last fraction of the text's characters (0.1: train's validation part).")
+  var last: Double?
+
+  @Flag(help: "Print the result as one JSON object.")
+  var json = false
+
+  func validate() throws {
+    if let last, !(last > 0 && last <= 1) { throw CLIError("--last must be in (0, 1], got \(last)") }
+    _ = try tokens(of: try LanguageModelFile(path: checkpoint))
+  }
+
+  /// The tokens evaluated: the whole text or its last part.
+  func tokens(of model: LanguageModelFile) throws -> [Int32] {
+    let bytes = try readTextFile(text)
+    let all = try oneLine(text) { try model.vocabulary.encode(utf8: bytes) }
+    let tokens = last.map { Array(all.suffix(Int((Double(all.count) * $0).rounded(.down)))) } ?? all
+    guard tokens.count >= 2 else {
+      throw CLIError("the text to evaluate has \(tokens.count) character\(tokens.count == 1 ? "" : "s"); it needs at least 2")
+    }
+    return tokens
+  }
+
+  func run() throws {
+    let model = try LanguageModelFile(path: checkpoint)
+    let tokens = try tokens(of: model)
+    let result = try oneLine("") { try model.checkpoint.network.evaluateLanguageModel(on: tokens) }
+    if json {
+      let object: [String: Any] = [
+        "nats_per_char": result.natsPerToken, "bits_per_char": result.bitsPerToken,
+        "predictions": result.predictions, "checkpoint": checkpoint, "text": text,
+      ]
+      let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+      print(String(decoding: data, as: UTF8.self))
+    } else {
+      print(String(format: "%.4f nats/char  %.4f bits/char  (%d predictions)", result.natsPerToken, result.bitsPerToken, result.predictions))
+    }
+  }
+}

@@ -1,0 +1,186 @@
+import Foundation
+import Testing
+
+@testable import Recur
+@testable import recur
+
+/// `recur train`, `recur sample` and `recur eval` on small texts: checked input, exact resumption, the
+/// checkpoint's text metadata, and the files written beside the checkpoint.
+@Suite("Language-model commands")
+struct LanguageModelCommandTests {
+  /// A folder that is removed when the value is released.
+  final class Folder {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("recur-lm-\(UUID().uuidString)")
+    init() throws { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
+    deinit { try? FileManager.default.removeItem(at: url) }
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    func write(_ name: String, _ bytes: [UInt8]) throws -> String {
+      try Data(bytes).write(to: url.appendingPathComponent(name))
+      return path(name)
+    }
+  }
+
+  /// A text with some structure, repeated: 2 400 characters over a dozen symbols.
+  static let text = Array(String(repeating: "the cat sat on the mat.\nla séance est levée;\n", count: 55).utf8)
+
+  static let small = ["--hidden", "8", "--embedding", "4", "--layers", "2", "--batch-size", "3", "--seq-len", "10", "--quiet"]
+
+  static func train(_ arguments: [String]) throws {
+    try TrainCommand.parse(arguments).run()
+  }
+
+  /// The error message `recur train` gives for these arguments (nil when they are accepted).
+  static func trainError(_ arguments: [String]) -> String? {
+    do {
+      _ = try TrainCommand.parse(arguments)  // parsing runs validate()
+      return nil
+    } catch {
+      return TrainCommand.message(for: error)
+    }
+  }
+
+  @Test("train: stopped at step k and resumed, the weights equal the run that never stopped (stream mode, dropout)")
+  func resume() throws {
+    let folder = try Folder()
+    let text = try folder.write("t.txt", Self.text)
+    let common = ["--text", text, "--dropout", "0.1", "--validate-every", "4"] + Self.small
+    try Self.train(common + ["--steps", "10", "--checkpoint", folder.path("straight.safetensors")])
+    try Self.train(common + ["--steps", "6", "--checkpoint", folder.path("stopped.safetensors")])
+    try Self.train(["--text", text, "--resume", folder.path("stopped.safetensors"), "--steps", "10", "--quiet",
+      "--checkpoint", folder.path("stopped.safetensors")])
+    let straight = try Checkpoint<Float>(contentsOf: URL(fileURLWithPath: folder.path("straight.safetensors")))
+    let resumed = try Checkpoint<Float>(contentsOf: URL(fileURLWithPath: folder.path("stopped.safetensors")))
+    #expect(resumed.position?.step == 10)
+    #expect(straight.network == resumed.network)
+    #expect(straight.optimizerState == resumed.optimizerState)
+    #expect(straight.position?.carriedState == resumed.position?.carriedState)
+    #expect(straight.position?.carriedState != nil)
+    // Metadata: vocabulary, mode and data shape; metrics and plot beside the checkpoint.
+    #expect(straight.metadata["text.mode"] == "stream")
+    #expect(straight.metadata["text.batch_size"] == "3" && straight.metadata["text.seq_len"] == "10")
+    #expect(try Vocabulary(metadata: straight.metadata).count == Set(String(decoding: Self.text, as: UTF8.self).unicodeScalars).count + 2)
+    let metrics = try String(contentsOfFile: folder.path("straight.metrics.jsonl"), encoding: .utf8)
+    #expect(metrics.split(separator: "\n").count == 10)
+    #expect(metrics.contains("\"val_loss\":"))
+    let svg = try String(contentsOfFile: folder.path("straight.loss.svg"), encoding: .utf8)
+    #expect(svg.hasPrefix("<svg") || svg.hasPrefix("<?xml"))
+    #expect(svg.contains("validation"))
+  }
+
+  @Test("train in lines mode records the mode; sample stops at <end>; eval gives the one-stream figure")
+  func linesModeSampleEval() throws {
+    let folder = try Folder()
+    let text = try folder.write("t.txt", Self.text)
+    let model = folder.path("lines.safetensors")
+    try Self.train(["--text", text, "--mode", "lines", "--steps", "40", "--lr", "0.03", "--checkpoint", model] + Self.small.filter { $0 != "10" && $0 != "--seq-len" })
+    let file = try LanguageModelFile(path: model)
+    #expect(file.mode == .lines)
+    #expect(file.checkpoint.metadata["text.seq_len"] == "24")  // the longest line (23 characters) + 1
+    // Sampling a lines model ends at <end>: fewer than 1000 characters, and never a line break inside.
+    let generator = try Generator(network: file.checkpoint.network)
+    var rng = SeededGenerator(seed: 5)
+    var bytes: [UInt8] = []
+    let drawn = try generator.generateText(
+      vocabulary: file.vocabulary, mode: file.mode, length: 1000, options: SamplingOptions(temperature: 0.5),
+      using: &rng) { bytes += $0 }
+    #expect(drawn.count < 1000)
+    // eval's figure is the library's one-stream definition on the same tokens.
+    let tokens = try file.vocabulary.encode(utf8: Self.text)
+    let eval = try EvalCommand.parse(["--checkpoint", model, "--text", text])
+    #expect(try eval.tokens(of: file) == tokens)
+    let last = try EvalCommand.parse(["--checkpoint", model, "--text", text, "--last", "0.1"])
+    #expect(try last.tokens(of: file) == Array(tokens.suffix(tokens.count / 10)))
+    let figure = try file.checkpoint.network.evaluateLanguageModel(on: tokens)
+    #expect(figure.predictions == tokens.count - 1 && figure.natsPerToken.isFinite)
+  }
+
+  @Test("train refuses bad input up front with a one-line message")
+  func inputErrors() throws {
+    let folder = try Folder()
+    let text = try folder.write("t.txt", Self.text)
+    let empty = try folder.write("empty.txt", [])
+    let invalid = try folder.write("bad.txt", [0x61, 0xC3, 0x28, 0x62] + Self.text)
+    let short = try folder.write("short.txt", Array("abcdefgh".utf8))
+    let other = try folder.write("other.txt", Array("日本語のテキスト".utf8))
+    let lstm = folder.path("lstm.safetensors")
+    try Self.train(["--text", text, "--steps", "1", "--checkpoint", lstm] + Self.small)
+    let cases: [([String], String)] = [
+      (["--text", folder.path("missing.txt")], "no such file"),
+      (["--text", folder.url.path], "is a directory"),
+      (["--text", empty], "is empty"),
+      (["--text", invalid], "not valid UTF-8 at byte offset 1"),
+      (["--text", short], "too short"),
+      (["--text", text, "--hidden", "0"], "--hidden must be at least 1"),
+      (["--text", text, "--hidden=-5"], "--hidden must be at least 1"),
+      (["--text", text, "--hidden", "1000000"], "absurdly large"),
+      (["--text", text, "--lr", "nan"], "--lr must be a positive number"),
+      (["--text", text, "--model", "transformer"], "--model must be"),
+      (["--text", other, "--init", lstm], "is not in the vocabulary"),
+      (["--text", text, "--init", lstm, "--model", "gru", "--batch-size", "3"], "has cell lstm but --model says gru"),
+      (["--text", text, "--init", lstm, "--hidden", "16", "--batch-size", "3"], "hidden 8 but --hidden says 16"),
+      (["--text", text, "--resume", lstm, "--seq-len", "11"], "--seq-len 11 differs"),
+      (["--text", text, "--hidden", "16384", "--layers", "64", "--batch-size", "100000", "--seq-len", "1"],
+       "memory"),
+    ]
+    for (arguments, expected) in cases {
+      let message = Self.trainError(arguments + ["--steps", "1"])
+      #expect(message?.contains(expected) == true, "\(arguments): \(message ?? "accepted")")
+      #expect(message?.contains("\n") == false)
+    }
+    #expect(Self.trainError(["--text", text, "--init", lstm, "--steps", "1", "--batch-size", "3", "--seq-len", "10"]) == nil)
+  }
+
+  @Test("the memory estimate grows with the model and the batch")
+  func memoryEstimate() {
+    let c = RecurrentNetwork<Float>.Configuration.languageModel(
+      cell: .lstm, vocabularySize: 65, embeddingSize: 64, hiddenSize: 512, layers: 2)
+    let base = TrainPlan.trainingMemoryEstimate(c, batch: 32, steps: 128)
+    // 3.3 M parameters × 4 copies × 4 bytes ≈ 53 MB, plus caches of 4 096 rows.
+    #expect(base > 53e6 && base < 1e9)
+    #expect(TrainPlan.trainingMemoryEstimate(c, batch: 64, steps: 128) > base)
+  }
+}
+
+@Suite("Text batches for the trainer")
+struct TextBatchesTests {
+  @Test("B parallel evaluation streams give the mean of each stream evaluated alone")
+  func parallelStreams() throws {
+    let config = RecurrentNetwork<Float>.Configuration.languageModel(
+      cell: .gru, vocabularySize: 5, embeddingSize: 3, hiddenSize: 4, layers: 2)
+    let net = try RecurrentNetwork<Float>(config, seed: 3)
+    var rng = SeededGenerator(seed: 9)
+    let tokens = (0..<103).map { _ in Int32(rng.next() % 5) }
+    let B = 4, L = (tokens.count - 1) / B
+    let together = try net.evaluateLanguageModel(on: tokens, streams: B, chunkLength: 7)
+    var sum = 0.0
+    for b in 0..<B {
+      let alone = try net.evaluateLanguageModel(on: Array(tokens[(b * L)...(b * L + L)]), chunkLength: 5)
+      sum += alone.natsPerToken * Double(alone.predictions)
+    }
+    #expect(together.predictions == B * L)
+    expectClose(together.natsPerToken, sum / Double(B * L), relativeTolerance: 1e-5)
+  }
+
+  @Test("lines as training data: positions restore exactly, every pair starts from the zero state")
+  func linesRestore() throws {
+    let vocabulary = try Vocabulary(kind: .characters, text: Array("ab\nc\n".utf8))
+    let text = (0..<30).map { i in String(repeating: "ab", count: 1 + i % 4) + (i % 3 == 0 ? "c" : "") }
+      .joined(separator: "\n")
+    let tokens = try vocabulary.encode(text)
+    let sequences = try SequenceBatches(
+      tokens: tokens, vocabulary: vocabulary, segmentation: .lines, batchSize: 4, maxSteps: 20, seed: 2)
+    var data = TextBatches<Float>(.sequences(sequences))
+    #expect(data.mode == .lines && data.batchesPerEpoch == 8)
+    var seen: [TrainingBatch<Float>] = []
+    var saved: DataPosition?
+    for k in 0..<12 {
+      if k == 5 { saved = data.position }
+      seen.append(try data.nextBatch())
+    }
+    #expect(seen.allSatisfy { !$0.continuesPrevious })
+    #expect(data.position.epoch == 1 && data.position.batchIndex == 4)
+    var again = TextBatches<Float>(.sequences(sequences))
+    try again.restore(try #require(saved))
+    for k in 5..<12 { #expect(try again.nextBatch().batch == seen[k].batch) }
+  }
+}
