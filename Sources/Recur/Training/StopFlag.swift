@@ -70,6 +70,9 @@ public final class InterruptHandler: @unchecked Sendable {
   private let readEnd: Int32, writeEnd: Int32
   private let lock = NSLock()
   private var cancelled = false
+  /// The installing thread and its signal mask before SIGINT was unblocked in it.
+  private let installer = pthread_self()
+  private var previousMask = sigset_t()
 
   init(flag: StopFlag, onFirst: @escaping @Sendable () -> Void) {
     var fds: [Int32] = [-1, -1]
@@ -88,9 +91,17 @@ public final class InterruptHandler: @unchecked Sendable {
     interruptCount = 0
     interruptPipeWrite = writeEnd
     signal(SIGINT, receiveInterrupt)
+    // A process can start with SIGINT blocked in every thread (it inherits the mask of the thread that
+    // spawned it, as with Foundation's `Process`); the signal would then stay pending for ever. Unblock it in
+    // this thread so that some thread takes it.
+    var interrupt = sigset_t()
+    sigemptyset(&interrupt)
+    sigaddset(&interrupt, SIGINT)
+    pthread_sigmask(SIG_UNBLOCK, &interrupt, &previousMask)
   }
 
-  /// Stops routing SIGINT and restores its default action (ending the process).
+  /// Stops routing SIGINT and restores its default action (ending the process), and, when called on the
+  /// installing thread, that thread's signal mask.
   public func cancel() {
     lock.lock()
     defer { lock.unlock() }
@@ -99,6 +110,7 @@ public final class InterruptHandler: @unchecked Sendable {
     // Ignoring first discards an interrupt still pending in a thread that blocks it.
     signal(SIGINT, SIG_IGN)
     signal(SIGINT, SIG_DFL)
+    if pthread_equal(pthread_self(), installer) != 0 { pthread_sigmask(SIG_SETMASK, &previousMask, nil) }
     source.cancel()
     close(writeEnd)
     close(readEnd)
