@@ -188,11 +188,16 @@ public struct SequenceDataset: Sendable, Equatable {
   public static func load(
     contentsOf url: URL, kind: TargetKind? = nil, requireTargets: Bool = true
   ) throws -> SequenceDataset {
-    let text: String
+    let data: Data
     do {
-      text = try String(contentsOf: url, encoding: .utf8)
+      data = try AtomicFile.read(from: url)
     } catch {
-      throw SequenceFileError(line: nil, "cannot read \(url.path) as UTF-8 text")
+      // The system's reason: no such file, is a directory, permission denied.
+      throw SequenceFileError(line: nil, error.description)
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+      let valid = String(decoding: data, as: UTF8.self).prefix { $0 != "\u{FFFD}" }.utf8.count
+      throw SequenceFileError(line: nil, "\(url.path) is not UTF-8 text (an invalid byte near offset \(valid))")
     }
     return try parse(
       text, format: url.pathExtension.lowercased() == "csv" ? .csv : .jsonLines, kind: kind,
