@@ -25,7 +25,7 @@ enum BenchRegistry {
   static func select(_ patterns: [String]) throws -> [any BenchWorkload] {
     if patterns.isEmpty { return workloads }
     for pattern in patterns where !workloads.contains(where: { $0.name.hasPrefix(pattern) }) {
-      throw ValidationError("no benchmark workload is named or starts with '\(pattern)' (see recur bench --list)")
+      throw CLIError("no benchmark workload is named or starts with '\(pattern)' (see recur bench --list)")
     }
     return workloads.filter { workload in patterns.contains { workload.name.hasPrefix($0) } }
   }
@@ -69,8 +69,8 @@ struct Bench: ParsableCommand {
   var repetitions = 5
 
   func validate() throws {
-    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
-    if repetitions < 1 { throw ValidationError("--repetitions must be at least 1, got \(repetitions)") }
+    if let threads, threads < 1 { throw CLIError("--threads must be at least 1, got \(threads)") }
+    if repetitions < 1 { throw CLIError("--repetitions must be at least 1, got \(repetitions)") }
   }
 
   func run() throws {

@@ -24,7 +24,7 @@ struct DemoCommand: ParsableCommand {
 
   func validate() throws {
     if output.trimmingCharacters(in: .whitespaces).isEmpty {
-      throw ValidationError("--output needs a folder name")
+      throw CLIError("--output needs a folder name")
     }
   }
 

@@ -35,8 +35,8 @@ struct ExtractCommand: ParsableCommand {
 
   func validate() throws {
     try model.check()
-    guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
-    guard clusters >= 2 else { throw ValidationError("--clusters must be at least 2, got \(clusters)") }
+    guard steps >= 1 else { throw CLIError("--steps must be at least 1, got \(steps)") }
+    guard clusters >= 2 else { throw CLIError("--clusters must be at least 2, got \(clusters)") }
   }
 
   func run() throws {
@@ -45,7 +45,7 @@ struct ExtractCommand: ParsableCommand {
     if let checkpoint {
       network = try Checkpoint<Float>(contentsOf: URL(fileURLWithPath: checkpoint)).network
       guard network.configuration.inputSize == 2, network.configuration.outputSize == 1, network.configuration.embeddingSize == nil else {
-        throw ValidationError("the model does not have the parity task's shape (2 inputs, 1 output)")
+        throw CLIError("the model does not have the parity task's shape (2 inputs, 1 output)")
       }
     } else {
       let cell = try model.cellKind()

@@ -45,10 +45,10 @@ struct FitCommand: ParsableCommand {
     try model.check()
     try training.check()
     if let targets, SequenceDataset.TargetKind(rawValue: targets) == nil {
-      throw ValidationError("--targets must be values, classes or binary, got '\(targets)'")
+      throw CLIError("--targets must be values, classes or binary, got '\(targets)'")
     }
-    guard validation >= 0, validation < 1 else { throw ValidationError("--validation must be in [0, 1), got \(validation)") }
-    if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+    guard validation >= 0, validation < 1 else { throw CLIError("--validation must be in [0, 1), got \(validation)") }
+    if let epochs, epochs < 1 { throw CLIError("--epochs must be at least 1, got \(epochs)") }
   }
 
   func run() throws {

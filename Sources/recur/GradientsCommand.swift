@@ -47,11 +47,11 @@ struct GradientsCommand: ParsableCommand {
   var output = "gradients.svg"
 
   func validate() throws {
-    guard length >= 1 else { throw ValidationError("--length must be at least 1, got \(length)") }
-    guard (1...4096).contains(hidden) else { throw ValidationError("--hidden must be in 1…4096, got \(hidden)") }
-    guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+    guard length >= 1 else { throw CLIError("--length must be at least 1, got \(length)") }
+    guard (1...4096).contains(hidden) else { throw CLIError("--hidden must be in 1…4096, got \(hidden)") }
+    guard batchSize >= 1 else { throw CLIError("--batch-size must be at least 1, got \(batchSize)") }
     if let task, !BuiltInTasks.names.contains(task) {
-      throw ValidationError("unknown task '\(task)'; the tasks are \(BuiltInTasks.names.joined(separator: ", "))")
+      throw CLIError("unknown task '\(task)'; the tasks are \(BuiltInTasks.names.joined(separator: ", "))")
     }
     _ = try cellKinds()
   }
@@ -60,7 +60,7 @@ struct GradientsCommand: ParsableCommand {
     try cells.split(separator: ",").map { name in
       let trimmed = name.trimmingCharacters(in: .whitespaces)
       guard let kind = CellKind(trimmed) else {
-        throw ValidationError("unknown cell '\(trimmed)'; use rnn, gated, lstm, gru, rnn_relu or gated_relu")
+        throw CLIError("unknown cell '\(trimmed)'; use rnn, gated, lstm, gru, rnn_relu or gated_relu")
       }
       return kind
     }

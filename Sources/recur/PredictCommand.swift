@@ -29,14 +29,14 @@ struct PredictCommand: ParsableCommand {
     let network = loaded.network
     let config = network.configuration
     guard config.embeddingSize == nil else {
-      throw ValidationError("this model reads token ids; recur predict runs models over vector sequences")
+      throw CLIError("this model reads token ids; recur predict runs models over vector sequences")
     }
     let kind: SequenceDataset.TargetKind =
       loaded.metadata["data.targets"].flatMap(SequenceDataset.TargetKind.init(rawValue:))
       ?? (config.outputActivation == .softmax ? .classes : config.outputActivation == .sigmoid ? .binary : .values)
     let dataset = try SequenceDataset.load(contentsOf: URL(fileURLWithPath: data), requireTargets: false)
     guard dataset.featureCount == config.inputSize else {
-      throw ValidationError(
+      throw CLIError(
         "the data has \(dataset.featureCount) features per step but the model reads \(config.inputSize)")
     }
     var out = ""

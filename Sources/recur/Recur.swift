@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Recur
 
 @main
@@ -11,4 +12,20 @@ struct RecurCommand: ParsableCommand {
       FitCommand.self, PredictCommand.self, ExtractCommand.self, Bench.self,
     ]
   )
+
+  /// Runs the command line. A mistake in it (an unknown option, a value that is not a number) is one line on
+  /// standard error, "Error: …", and a non-zero exit, as every other error is; `recur <command> --help` shows
+  /// the usage that ArgumentParser would otherwise print with it.
+  static func main() {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch {
+      let code = exitCode(for: error)
+      guard code != .success else { exit(withError: error) }
+      let text = message(for: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+      if !text.isEmpty { FileHandle.standardError.write(Data("Error: \(text)\n".utf8)) }
+      Foundation.exit(code.rawValue)
+    }
+  }
 }

@@ -32,7 +32,7 @@ struct TaskCommand: ParsableCommand {
 
   func validate() throws {
     guard BuiltInTasks.names.contains(name) else {
-      throw ValidationError("unknown task '\(name)'; the tasks are \(BuiltInTasks.names.joined(separator: ", "))")
+      throw CLIError("unknown task '\(name)'; the tasks are \(BuiltInTasks.names.joined(separator: ", "))")
     }
     try model.check()
     try training.check()
@@ -81,17 +81,17 @@ struct ModelOptions: ParsableArguments {
   @Option(help: "The cell: rnn (the chapter's RNN, tanh), gated (the chapter's gated RNN), lstm, gru, rnn_relu, gated_relu.")
   var cell = "lstm"
 
-  @Option(help: "H, the state size.")
+  @Option(parsing: .unconditional, help: "H, the state size.")
   var hidden = 32
 
   func check() throws {
     _ = try cellKind()
-    guard (1...4096).contains(hidden) else { throw ValidationError("--hidden must be in 1…4096, got \(hidden)") }
+    guard (1...4096).contains(hidden) else { throw CLIError("--hidden must be in 1…4096, got \(hidden)") }
   }
 
   func cellKind() throws -> CellKind {
     guard let kind = CellKind(cell) else {
-      throw ValidationError("unknown cell '\(cell)'; use rnn, gated, lstm, gru, rnn_relu or gated_relu")
+      throw CLIError("unknown cell '\(cell)'; use rnn, gated, lstm, gru, rnn_relu or gated_relu")
     }
     return kind
   }
@@ -121,13 +121,13 @@ struct TaskTrainingArguments: ParsableArguments {
   var seed: UInt64 = 1
 
   func check() throws {
-    if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
-    if let time, !(time > 0) { throw ValidationError("--time must be positive, got \(time)") }
-    guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+    if let steps, steps < 1 { throw CLIError("--steps must be at least 1, got \(steps)") }
+    if let time, !(time > 0) { throw CLIError("--time must be positive, got \(time)") }
+    guard batchSize >= 1 else { throw CLIError("--batch-size must be at least 1, got \(batchSize)") }
     guard learningRate > 0, learningRate.isFinite else {
-      throw ValidationError("--learning-rate must be positive, got \(learningRate)")
+      throw CLIError("--learning-rate must be positive, got \(learningRate)")
     }
-    guard clip >= 0 else { throw ValidationError("--clip must be 0 or positive, got \(clip)") }
+    guard clip >= 0 else { throw CLIError("--clip must be 0 or positive, got \(clip)") }
   }
 
   func options(cell: CellKind, task: (any SequenceTask)?) -> TaskTrainingOptions {

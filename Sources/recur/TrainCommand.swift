@@ -27,10 +27,10 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "characters (Unicode scalars) or bytes.")
   var vocabulary: String?
 
-  @Option(name: .customLong("batch-size"), help: "B, the streams (or sequences) per step (default 32).")
+  @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "B, the streams (or sequences) per step (default 32).")
   var batchSize: Int?
 
-  @Option(name: .customLong("seq-len"), help: "T, the steps per chunk in stream mode (default 128); the longest sequence in lines/documents mode (default: the longest in the text).")
+  @Option(name: .customLong("seq-len"), parsing: .unconditional, help: "T, the steps per chunk in stream mode (default 128); the longest sequence in lines/documents mode (default: the longest in the text).")
   var seqLen: Int?
 
   // MARK: Model
@@ -38,13 +38,13 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "The cell: lstm, gru, rnn (tanh), rnn_relu, gated (the chapter's gated RNN).")
   var model: String?
 
-  @Option(help: "H, the state size of each layer (default 512).")
+  @Option(parsing: .unconditional, help: "H, the state size of each layer (default 512).")
   var hidden: Int?
 
-  @Option(help: "L, the number of layers (default 2).")
+  @Option(parsing: .unconditional, help: "L, the number of layers (default 2).")
   var layers: Int?
 
-  @Option(help: "E, the embedding size (default 64).")
+  @Option(parsing: .unconditional, help: "E, the embedding size (default 64).")
   var embedding: Int?
 
   @Option(help: "Dropout on the embedding and between layers while training (default 0.2).")
@@ -55,7 +55,7 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "adam, adamw, sgd, rmsprop or adagrad.")
   var optimizer = "adam"
 
-  @Option(help: "The base learning rate (default 3e-3 for adam, adamw and rmsprop; 0.1 for sgd and adagrad).")
+  @Option(parsing: .unconditional, help: "The base learning rate (default 3e-3 for adam, adamw and rmsprop; 0.1 for sgd and adagrad).")
   var lr: Double?
 
   @Option(help: "Clip the gradient's global norm to this value (0: no clipping).")
@@ -69,7 +69,7 @@ struct TrainCommand: ParsableCommand {
 
   // MARK: Budget and files
 
-  @Option(help: "Stop after this many steps in all.")
+  @Option(parsing: .unconditional, help: "Stop after this many steps in all.")
   var steps: Int?
 
   @Option(help: "Stop after this many passes over the training text.")
