@@ -20,7 +20,7 @@ struct SequenceFileFuzzRegressionTests {
   func escapedFields() throws {
     // Found by the fuzzer: "\r\n" inside a row was quoted verbatim into the message.
     let m = try #require(message("sequence,step,x1,label\n1,\r\u{7},1,-1\n", .csv))
-    #expect(m == "line 2: step '\\r\\u{7}' is not an integer")
+    #expect(m == "line 2: step '\\r\\u{07}' is not an integer")
     let column = try #require(message("sequence,step,x1,q\u{1B}\n", .csv))
     #expect(column == "line 1: column 'q\\u{1B}' is not sequence, step, x…, y… or label")
   }
