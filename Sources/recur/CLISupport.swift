@@ -35,9 +35,10 @@ func readTextFile(_ path: String, option: String = "--text") throws -> [UInt8] {
     throw CLIError("\(option) \(path): no such file")
   }
   guard !isDirectory.boolValue else { throw CLIError("\(option) \(path) is a directory, not a text file") }
+  // POSIX reads (not `Data(contentsOf:)`, which leaks its buffer for an empty file) with the system's reason.
   let bytes: [UInt8]
-  do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
-    throw CLIError("\(option) \(path) cannot be read: \(error.localizedDescription)")
+  do { bytes = [UInt8](try AtomicFile.read(from: URL(fileURLWithPath: path))) } catch {
+    throw CLIError("\(option) \(path) cannot be read: \(String(cString: strerror(error.code)))")
   }
   guard !bytes.isEmpty else { throw CLIError("\(option) \(path) is empty") }
   return bytes
