@@ -394,7 +394,7 @@ struct TrainPlan {
       }
     }
     let totalSteps = options.budget.steps
-    trainer.onProgress = { p in
+    trainer.onProgress = { [unowned trainer] p in
       progress.update(p, totalSteps: totalSteps)
       if p.report.validationLoss != nil {
         if !quiet, let sample = try? Self.sample(trainer.network, vocabulary: vocabulary, mode: mode, length: 200) {

@@ -63,7 +63,8 @@ struct TrainerTests {
     let first = try Trainer(network: net, data: data, options: Self.options(steps: steps))
     first.checkpointURL = url
     first.metricsURL = metrics
-    first.onProgress = { progress in if progress.report.step == k { first.stopFlag.requestStop() } }
+    let stop = first.stopFlag
+    first.onProgress = { progress in if progress.report.step == k { stop.requestStop() } }
     let outcome = try first.run()
     #expect(outcome.reason == .interrupted)
     #expect(outcome.step == k)
