@@ -30,6 +30,12 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    // MARK: - Examples (built by `swift build`; run with `swift run <name>`)
+    .executableTarget(name: "ParityExample", dependencies: ["Recur"], path: "Examples/Parity"),
+    .executableTarget(name: "SensorStreamExample", dependencies: ["Recur"], path: "Examples/SensorStream"),
+    .executableTarget(
+      name: "PyTorchTextExample", dependencies: ["Recur"], path: "Examples/PyTorchText",
+      exclude: ["make_checkpoint.py", "Resources/machines.txt"], resources: [.copy("Resources/machines.safetensors")]),
     // MARK: - Tests
     .testTarget(
       name: "RecurTests",
