@@ -5,29 +5,29 @@
 public enum SafeTensorsDType: String, CaseIterable, Sendable, Hashable {
   /// A byte that is 0 (false) or 1 (true).
   case bool = "BOOL"
-  /// An unsigned 8-bit integer.
+  /// Unsigned 8-bit integer.
   case uint8 = "U8"
-  /// A signed 8-bit integer.
+  /// Signed 8-bit integer.
   case int8 = "I8"
-  /// A signed 16-bit integer.
+  /// Signed 16-bit integer.
   case int16 = "I16"
-  /// An unsigned 16-bit integer.
+  /// Unsigned 16-bit integer.
   case uint16 = "U16"
   /// IEEE 754 binary16.
   case float16 = "F16"
   /// bfloat16: the upper 16 bits of an IEEE 754 binary32.
   case bfloat16 = "BF16"
-  /// A signed 32-bit integer.
+  /// Signed 32-bit integer.
   case int32 = "I32"
-  /// An unsigned 32-bit integer.
+  /// Unsigned 32-bit integer.
   case uint32 = "U32"
-  /// IEEE 754 binary32, Swift's `Float` (the dtype of `recur-lm-1` parameters).
+  /// IEEE 754 binary32 (`Float`).
   case float32 = "F32"
-  /// IEEE 754 binary64, Swift's `Double`.
+  /// IEEE 754 binary64 (`Double`).
   case float64 = "F64"
-  /// A signed 64-bit integer.
+  /// Signed 64-bit integer (PyTorch's `torch.long`).
   case int64 = "I64"
-  /// An unsigned 64-bit integer.
+  /// Unsigned 64-bit integer.
   case uint64 = "U64"
 
   /// The size of one element in bytes.

@@ -5,8 +5,9 @@ import _RecurKernels
 /// at run time).
 extension Float: RecurScalar {
   public static var dtypeName: String { "F32" }
+  /// Runs on `Compute.threadCount` threads when the product is large (see `Compute.sgemm`).
   @inlinable public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    recur_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    Compute.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
   }
   @inlinable public static func gemv(transposeA: Bool, m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>) {
     recur_sgemv(transposeA ? 1 : 0, m, n, alpha, a, lda, x, beta, y)

@@ -5,7 +5,8 @@
 // - Row-major storage. `ld*` is the distance, in elements, between the starts of two rows.
 // - Every single-precision kernel `recur_X_f32` dispatches once, at first use, to the best version for
 //   this CPU (AVX2+FMA on x86_64, NEON on arm64, else scalar). `recur_X_f32_scalar` is its plain scalar
-//   twin, kept callable so tests can compare the two. `recur_X_f64` is the double-precision version
+//   twin, kept callable so tests can compare the two. RECUR_ISA=scalar in the environment (read once)
+//   forces the scalar versions everywhere. `recur_X_f64` is the double-precision version
 //   (scalar), used for gradient checks against finite differences.
 // - Shape legend: B batch rows, H hidden units, G gates per cell, N rows, V vocabulary size.
 // - Fused gate buffers hold G blocks of H columns per row, in the documented gate order:
@@ -66,6 +67,15 @@ void recur_sgemm_scalar(int trans_a, int trans_b, long m, long n, long k, float 
 void recur_dgemm(int trans_a, int trans_b, long m, long n, long k, double alpha, const double *a, long lda,
                  const double *b, long ldb, double beta, double *c, long ldc);
 
+/// One of `parts` slices of the product of `recur_sgemm` (part in 0 ..< parts). The slices are cut from
+/// the shape alone and each element is computed the same way in any slice, so running the parts on any
+/// number of threads gives C bitwise equal to one `recur_sgemm` call. Parts may run concurrently.
+void recur_sgemm_part(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
+                      const float *b, long ldb, float beta, float *c, long ldc, long part, long parts);
+/// How many parts `recur_sgemm_part` should split an M x N x K product into for up to `threads` threads:
+/// 1 for products too small to gain from threads.
+long recur_sgemm_parallel_parts(long m, long n, long k, long threads);
+
 /// y = alpha * op(A) * x + beta * y; A is M x N row-major; op(A) = A (y has M entries) or A^T (N entries).
 void recur_sgemv(int trans_a, long m, long n, float alpha, const float *a, long lda, const float *x, float beta,
                  float *y);
@@ -73,6 +83,14 @@ void recur_sgemv_scalar(int trans_a, long m, long n, float alpha, const float *a
                         float beta, float *y);
 void recur_dgemv(int trans_a, long m, long n, double alpha, const double *a, long lda, const double *x,
                  double beta, double *y);
+
+// MARK: - Threads
+
+/// The number of threads parallel kernels use: set by `recur_set_thread_count`, else the environment
+/// variable RECUR_THREADS, else the processors this process may run on.
+long recur_thread_count(void);
+/// Sets the number of threads parallel kernels use (values below 1 mean 1).
+void recur_set_thread_count(long threads);
 
 // MARK: - Row helpers
 

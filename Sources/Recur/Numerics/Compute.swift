@@ -1,0 +1,54 @@
+import Dispatch
+import _RecurKernels
+
+/// Settings and entry points of Recur's compute core: the thread count of large matrix products and the
+/// instruction set the kernels run on.
+///
+/// Every single-precision matrix product in Recur (`Float.gemm`) goes through `Compute.sgemm`, which
+/// splits large products across `threadCount` threads. The split cuts the rows or columns of C, never
+/// the shared dimension K, so the result is bitwise the same for every thread count.
+public enum Compute {
+  /// The number of threads large matrix products are split across (at least 1).
+  ///
+  /// Defaults to the environment variable `RECUR_THREADS` when set, else the number of processors this
+  /// process may run on. Setting it is safe from any thread; products already running keep their count.
+  public static var threadCount: Int {
+    get { recur_thread_count() }
+    set { recur_set_thread_count(max(1, newValue)) }
+  }
+
+  /// The instruction set the kernels use on this CPU: "avx2+fma", "neon" or "scalar" (forced by the
+  /// environment variable `RECUR_ISA=scalar`).
+  public static var instructionSet: String { String(cString: recur_isa_name()) }
+
+  /// C = alpha · op(A) · op(B) + beta · C in single precision, split across threads when large.
+  ///
+  /// Row-major: op(A) is M × K, op(B) is K × N, C is M × N; `lda`, `ldb`, `ldc` are the distances between
+  /// rows. When `beta` is 0, C is not read. Products below about two million multiply-adds run on the
+  /// calling thread.
+  /// - Parameters:
+  ///   - transposeA: op(A) = Aᵀ (A stored K × M) when true, else A (stored M × K).
+  ///   - transposeB: op(B) = Bᵀ (B stored N × K) when true, else B (stored K × N).
+  ///   - threads: the most threads to use; `nil` means `threadCount`.
+  public static func sgemm(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int? = nil
+  ) {
+    let ta: Int32 = transposeA ? 1 : 0
+    let tb: Int32 = transposeB ? 1 : 0
+    let parts = recur_sgemm_parallel_parts(m, n, k, max(1, threads ?? threadCount))
+    if parts <= 1 {
+      recur_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+      return
+    }
+    // The parts write disjoint slices of C; the addresses cross into the worker threads as integers.
+    let addresses = (a: Int(bitPattern: a), b: Int(bitPattern: b), c: Int(bitPattern: c))
+    DispatchQueue.concurrentPerform(iterations: parts) { part in
+      recur_sgemm_part(
+        ta, tb, m, n, k, alpha, UnsafePointer(bitPattern: addresses.a), lda,
+        UnsafePointer(bitPattern: addresses.b), ldb, beta, UnsafeMutablePointer(bitPattern: addresses.c), ldc,
+        part, parts)
+    }
+  }
+}

@@ -1,0 +1,140 @@
+import Foundation
+
+/// How a network is trained on a generated task: the optimizer, clipping, batch size and budget. Every
+/// batch is freshly generated (the data never repeats), so there are no epochs.
+public struct TaskTrainingOptions: Sendable {
+  /// The optimizer (Adam with η = 0.01 by default).
+  public var optimizer: Optimizer
+  /// The learning-rate schedule.
+  public var schedule: LearningRateSchedule
+  /// Gradient clipping (global norm 1 by default, as Pascanu et al. 2013 recommend for RNNs).
+  public var clipping: GradientClipping
+  /// B, sequences per step.
+  public var batchSize: Int
+  /// Stop after this many steps, if set.
+  public var steps: Int?
+  /// Stop after this many seconds of training, if set.
+  public var seconds: Double?
+  /// The initialization (PyTorch's default unless set; an LSTM forget-gate bias of 1 helps long tasks).
+  public var initialization: Initialization?
+  /// Stop early once the task's running loss is below this value, if set.
+  public var targetLoss: Double?
+  /// Seeds the network's initialization and the generated data.
+  public var seed: UInt64
+
+  public init(
+    optimizer: Optimizer = .adam(learningRate: 0.01), schedule: LearningRateSchedule = .constant,
+    clipping: GradientClipping = .globalNorm(1), batchSize: Int = 32, steps: Int? = 1000, seconds: Double? = nil,
+    initialization: Initialization? = nil, targetLoss: Double? = nil, seed: UInt64 = 1
+  ) {
+    self.optimizer = optimizer
+    self.schedule = schedule
+    self.clipping = clipping
+    self.batchSize = batchSize
+    self.steps = steps
+    self.seconds = seconds
+    self.initialization = initialization
+    self.targetLoss = targetLoss
+    self.seed = seed
+  }
+
+  /// Checks the options; throws a ``TaskError`` naming the first that is out of range.
+  public func validate() throws {
+    guard batchSize >= 1 else { throw TaskError("the batch size must be at least 1, got \(batchSize)") }
+    if let steps, steps < 1 { throw TaskError("the number of steps must be at least 1, got \(steps)") }
+    if let seconds, !(seconds > 0) { throw TaskError("the time budget must be positive, got \(seconds)") }
+    guard steps != nil || seconds != nil else { throw TaskError("give a number of steps or a time budget") }
+    try optimizer.validate()
+    try schedule.validate()
+  }
+}
+
+/// What a run on a task did.
+public struct TaskTrainingResult<Scalar: RecurScalar>: Sendable {
+  /// The trained network.
+  public var network: RecurrentNetwork<Scalar>
+  /// The optimizer state at the end (for a checkpoint).
+  public var optimizerState: OptimizerState<Scalar>
+  /// The number of updates taken.
+  public var steps: Int
+  /// Training time in seconds.
+  public var seconds: Double
+  /// The training loss of every step.
+  public var losses: [Double]
+
+  /// The mean training loss over the last `window` steps.
+  public func recentLoss(window: Int = 50) -> Double {
+    let tail = losses.suffix(window)
+    return tail.reduce(0, +) / Double(max(tail.count, 1))
+  }
+}
+
+extension SequenceTask {
+  /// Trains a fresh network with the given cell on this task.
+  ///
+  /// Each step draws a new batch, computes the loss and its gradient by BPTT (at every step, or at the last
+  /// step only for tasks such as the adding problem), clips, and applies the optimizer.
+  ///
+  /// - Parameters:
+  ///   - cell: the recurrent cell.
+  ///   - hiddenSize: H.
+  ///   - options: optimizer, budget, seed.
+  ///   - progress: called after every step with the step number and its loss.
+  /// - Throws: ``TrainingError/diverged(step:reason:)`` when a loss or gradient is not finite, and errors of the
+  ///   options or the task.
+  public func train<Scalar: RecurScalar>(
+    cell: CellKind, hiddenSize: Int, options: TaskTrainingOptions, as _: Scalar.Type = Float.self,
+    progress: ((Int, Double) -> Void)? = nil
+  ) throws -> TaskTrainingResult<Scalar> {
+    try options.validate()
+    var initGenerator = SeededGenerator(seed: options.seed)
+    var network = try RecurrentNetwork<Scalar>(
+      networkConfiguration(cell: cell, hiddenSize: hiddenSize), generator: &initGenerator)
+    if let initialization = options.initialization {
+      try network.initialize(initialization, generator: &initGenerator)
+    }
+    return try train(network, options: options, progress: progress)
+  }
+
+  /// Continues training `network` on this task (see ``train(cell:hiddenSize:options:as:progress:)``).
+  public func train<Scalar: RecurScalar>(
+    _ network: RecurrentNetwork<Scalar>, options: TaskTrainingOptions, optimizerState: OptimizerState<Scalar> = .init(),
+    progress: ((Int, Double) -> Void)? = nil
+  ) throws -> TaskTrainingResult<Scalar> {
+    try options.validate()
+    var network = network
+    var state = optimizerState
+    var data = SeededGenerator(seed: options.seed &+ 0xDA7A)
+    let workspace = NetworkWorkspace<Scalar>()
+    var gradient: RecurrentNetwork<Scalar>? = network.zeros()
+    var losses: [Double] = []
+    let clock = ContinuousClock()
+    let start = clock.now
+    func elapsed() -> Double {
+      let (s, atto) = (clock.now - start).components
+      return Double(s) + Double(atto) * 1e-18
+    }
+    var step = 0
+    while true {
+      if let steps = options.steps, step >= steps { break }
+      if let seconds = options.seconds, elapsed() >= seconds { break }
+      let batch: TaskBatch<Scalar> = try makeBatch(size: options.batchSize, generator: &data)
+      gradient!.zeroAll()
+      let loss = try lossAndGradient(network, on: batch, gradient: &gradient, workspace: workspace)
+      let norm = gradient!.clip(options.clipping)
+      guard loss.isFinite else { throw TrainingError.diverged(step: step + 1, reason: "the loss is \(loss)") }
+      guard norm.isFinite else { throw TrainingError.diverged(step: step + 1, reason: "the gradient norm is \(norm)") }
+      let lr = options.schedule.learningRate(step: step, base: options.optimizer.learningRate)
+      options.optimizer.update(&network, gradient: gradient!, state: &state, learningRate: lr)
+      step += 1
+      losses.append(loss)
+      progress?(step, loss)
+      if let target = options.targetLoss, losses.count >= 20,
+        losses.suffix(20).reduce(0, +) / 20 < target
+      {
+        break
+      }
+    }
+    return TaskTrainingResult(network: network, optimizerState: state, steps: step, seconds: elapsed(), losses: losses)
+  }
+}

@@ -1,0 +1,49 @@
+// The table of single-precision kernels that one instruction set provides; dispatch.c picks one table
+// at first use. Private to the C target.
+#ifndef RECUR_KERNELS_INTERNAL_H
+#define RECUR_KERNELS_INTERNAL_H
+
+#include "recur_kernels.h"
+
+typedef struct {
+  void (*activate)(long n, recur_activation act, const float *x, float *y);
+  void (*activate_backward)(long n, recur_activation act, const float *y, const float *dy, float *dx);
+  /// C[i0:i1, j0:j1] of the product C = alpha op(A) op(B) + beta C with the full shape (m, n, k): every
+  /// element is computed the same way whatever the slice, so slices can run on different threads.
+  void (*gemm_slice)(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
+                     const float *b, long ldb, float beta, float *c, long ldc, long i0, long i1, long j0,
+                     long j1);
+  void (*gemv)(int trans_a, long m, long n, float alpha, const float *a, long lda, const float *x, float beta,
+               float *y);
+  void (*add_row_vector)(long rows, long width, const float *bias, float beta, float *c, long ldc);
+  void (*sum_rows)(long rows, long width, const float *a, long lda, float *out);
+  void (*rnn_forward)(long batch, long hidden, recur_activation act, const float *xp, const float *hp, float *h);
+  void (*rnn_backward)(long batch, long hidden, recur_activation act, const float *h, const float *dh,
+                       float *dpre);
+  void (*gated_forward)(long batch, long hidden, recur_activation act, const float *xp, const float *hp,
+                        const float *h_prev, float *h, float *cache);
+  void (*gated_backward)(long batch, long hidden, recur_activation act, const float *cache, const float *h_prev,
+                         const float *dh, float *dpre, float *dh_prev);
+  void (*lstm_forward)(long batch, long hidden, const float *xp, const float *hp, const float *c_prev, float *c,
+                       float *h, float *gates);
+  void (*lstm_backward)(long batch, long hidden, const float *gates, const float *c_prev, const float *c,
+                        const float *dh, const float *dc, float *dgates, float *dc_prev);
+  void (*gru_forward)(long batch, long hidden, const float *xp, const float *hp, const float *h_prev, float *h,
+                      float *cache);
+  void (*gru_backward)(long batch, long hidden, const float *cache, const float *h_prev, const float *dh,
+                       float *dxp, float *dhp, float *dh_prev);
+  void (*softmax)(long rows, long vocab, const float *logits, float *probs);
+  double (*softmax_xent)(long rows, long vocab, const float *logits, const int32_t *targets,
+                         const float *weights, float scale, float *dlogits);
+  void (*adam)(long n, float *param, const float *grad, float *m, float *v, float lr, float beta1, float beta2,
+               float eps, float weight_decay, int decoupled, float bias_correction1, float bias_correction2);
+} recur_f32_kernels;
+
+#if defined(__x86_64__) || defined(_M_X64)
+extern const recur_f32_kernels recur_avx2_kernels;
+#endif
+#if defined(__aarch64__)
+extern const recur_f32_kernels recur_neon_kernels;
+#endif
+
+#endif
