@@ -1,5 +1,6 @@
 // Teaches a recurrent network the chapter's parity machine — the finite state machine that ends in S1 iff
-// its binary input has an even number of zeros — and then runs the network as a state machine beside it.
+// its binary input has an even number of zeros — runs the network as a state machine beside it, and extracts
+// a finite state machine back out of the network's states.
 //
 //     swift run ParityExample
 import Recur
@@ -59,6 +60,16 @@ do {
     }.count
     print("\(length)".padding(toLength: 8, withPad: " ", startingAt: 0) + "\(all.count)".padding(toLength: 9, withPad: " ", startingAt: 0) + "\(agree)")
   }
+
+  // Extraction: cluster the network's states, read off the transitions, minimize.
+  let extracted = try StateMachineExtraction.extract(
+    from: trainer.network, alphabet: [("0", .vector([1, 0])), ("1", .vector([0, 1]))],
+    label: { $0[0] > 0.5 ? "1" : "0" }, target: machine)
+  print(
+    "\nextracted from the network: \(extracted.clusterCount) clusters of states,",
+    "\(extracted.minimized.states.count) states after minimization,",
+    "equivalent to the parity machine: \(extracted.equivalentToTarget == true ? "yes" : "no")")
+  print(extracted.minimized.tableDescription)
 } catch {
   print("error: \(error)")
 }

@@ -155,6 +155,30 @@ struct GuideArticleTests {
     #expect(reloaded == classifier)
   }
 
+  @Test("Your own sequences: the file formats of recur fit and recur predict")
+  func sequenceFiles() throws {
+    let text = """
+      {"x": [0.9, -0.2, 1.1], "y": [1, 1, -1]}
+      {"x": [0.1, 0.8], "y": [-1, 1]}
+      """
+    let dataset = try SequenceDataset.parse(text, format: .jsonLines)
+    #expect(dataset.kind == .binary)
+    let batch = try dataset.batch([0, 1])
+    #expect(batch.batchSize == 2 && batch.lengths == [3, 2])
+
+    // The article's three JSON Lines kinds, one file each, and its CSV example.
+    let values = try SequenceDataset.parse(#"{"x": [[0.1, 2], [0.3, 1]], "y": [[1.0], [0.5]]}"#, format: .jsonLines)
+    #expect(values.kind == .values)
+    let classes = try SequenceDataset.parse(#"{"x": [0.2, 0.4, 0.9], "y": [2, 0, 1]}"#, format: .jsonLines)
+    #expect(classes.kind == .classes)
+    let signs = try SequenceDataset.parse(#"{"x": [1, 0, 1], "y": [1, -1, -1]}"#, format: .jsonLines)
+    #expect(signs.kind == .binary)
+    let csv = try SequenceDataset.parse(
+      "sequence,step,x1,label\na,1,0.9,1\na,2,-0.2,1\nb,1,0.1,-1\n", format: .csv)
+    #expect(csv.kind == .binary)
+    #expect(try csv.batch([0, 1]).lengths == [2, 1])
+  }
+
   @Test("Working with PyTorch: load a PyTorch model, evaluate, generate, and write one back")
   func pyTorch() throws {
     let model = try #require(
