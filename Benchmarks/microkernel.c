@@ -1,7 +1,8 @@
 // Measures, on one thread, how close the AVX2 SGEMM gets to the core's peak: a pure FMA loop (the peak:
 // 2 FMA units x 8 lanes x 2 FLOP = 32 FLOP per cycle), the 6 x 16 micro-kernel on packed panels in L1,
 // and whole products of the bench shapes. Times are thread CPU time, so other processes on a shared
-// machine do not count against it (cache sharing still does). Each figure is the best of 8 rounds.
+// machine do not count against it (cache sharing still does). The peak and the micro-kernel are the best
+// of 8 rounds; the products are the median of 8 rounds, like `recur bench`.
 //
 //   clang -O2 -I Sources/_RecurKernels/include Benchmarks/microkernel.c -lm -o /tmp/microkernel
 //   /tmp/microkernel
@@ -69,16 +70,22 @@ int main(void) {
     for (long i = 0; i < k * n; i++) b[i] = (float)(i % 5) * 0.1f;
     for (int tb = 0; tb < 2; tb++) {
       k_gemm_slice(0, tb, m, n, k, 1, a, k, b, tb ? k : n, 0, c, n, 0, m, 0, n);
-      double best = 0;
+      double speeds[8];
       int reps = (int)(4e8 / (2.0 * (double)(m * n * k))) + 1;
       for (int round = 0; round < 8; round++) {
         double t0 = cpu_seconds();
         for (int r = 0; r < reps; r++) k_gemm_slice(0, tb, m, n, k, 1, a, k, b, tb ? k : n, 0, c, n, 0, m, 0, n);
         double g = reps * 2.0 * (double)(m * n * k) / (cpu_seconds() - t0) / 1e9;
-        if (g > best) best = g;
+        int at = round;  // insertion sort
+        while (at > 0 && speeds[at - 1] > g) {
+          speeds[at] = speeds[at - 1];
+          at--;
+        }
+        speeds[at] = g;
       }
+      double median = (speeds[3] + speeds[4]) / 2;
       printf("gemm-%ldx%ldx%ld-%s %*s%6.1f GFLOP/s  %5.1f%% of peak\n", m, k, n, tb ? "nt" : "nn",
-             (int)(14 - snprintf(NULL, 0, "%ldx%ldx%ld", m, k, n)), "", best, 100 * best / peak);
+             (int)(14 - snprintf(NULL, 0, "%ldx%ldx%ld", m, k, n)), "", median, 100 * median / peak);
     }
     free(a);
     free(b);
