@@ -8,6 +8,7 @@ import Foundation
 @_cdecl("LLVMFuzzerTestOneInput")
 public func safeTensorsFuzzOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
   let data = start.map { Data(bytes: $0, count: count) } ?? Data()
+  checkJSONAgainstFoundation(data)
   let file: SafeTensorsFile
   do {
     file = try SafeTensorsFile(serialized: data)
@@ -32,4 +33,22 @@ public func safeTensorsFuzzOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int
   precondition(reread == file, "round trip changed the file")
   precondition(reread.serialized() == written, "writing is not deterministic")
   return 0
+}
+
+/// Differential check of the strict header parser: the input read as JSON text. Whatever the strict parser
+/// accepts must be JSON for Foundation too, except numbers beyond `Double`'s range, which Foundation
+/// refuses (the converse does not hold: Foundation tolerates duplicate keys and deeper nesting).
+private func checkJSONAgainstFoundation(_ data: Data) {
+  guard let value = try? SafeTensorsJSONParser.parse([UInt8](data)) else { return }
+  let foundation = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+  precondition(foundation != nil || hasHugeNumber(value), "strict parser accepted text that Foundation rejects")
+}
+
+private func hasHugeNumber(_ value: SafeTensorsJSON) -> Bool {
+  switch value {
+  case .object(let members): members.contains { hasHugeNumber($0.value) }
+  case .array(let elements): elements.contains(where: hasHugeNumber)
+  case .number(let literal, _): !(Double(literal)?.isFinite ?? false)
+  case .string, .bool, .null: false
+  }
 }

@@ -68,6 +68,10 @@ struct DemoSection: Sendable {
     .minimization,
     .ltiImpulseResponse,
     .combinators,
+    .rnnLearnsParity,
+    .machineFromRNN,
+    .rnnIdentifiesLTI,
+    .longDependencies,
   ]
 }
 

@@ -5,19 +5,29 @@
 public enum SafeTensorsDType: String, CaseIterable, Sendable, Hashable {
   /// A byte that is 0 (false) or 1 (true).
   case bool = "BOOL"
+  /// Unsigned 8-bit integer.
   case uint8 = "U8"
+  /// Signed 8-bit integer.
   case int8 = "I8"
+  /// Signed 16-bit integer.
   case int16 = "I16"
+  /// Unsigned 16-bit integer.
   case uint16 = "U16"
   /// IEEE 754 binary16.
   case float16 = "F16"
   /// bfloat16: the upper 16 bits of an IEEE 754 binary32.
   case bfloat16 = "BF16"
+  /// Signed 32-bit integer.
   case int32 = "I32"
+  /// Unsigned 32-bit integer.
   case uint32 = "U32"
+  /// IEEE 754 binary32 (`Float`).
   case float32 = "F32"
+  /// IEEE 754 binary64 (`Double`).
   case float64 = "F64"
+  /// Signed 64-bit integer (PyTorch's `torch.long`).
   case int64 = "I64"
+  /// Unsigned 64-bit integer.
   case uint64 = "U64"
 
   /// The size of one element in bytes.

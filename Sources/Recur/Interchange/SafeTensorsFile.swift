@@ -13,6 +13,10 @@ import Foundation
 /// library does — tensors by decreasing element alignment, then by name (byte order), so every tensor is
 /// aligned to its element size; metadata keys sorted; header padded with spaces to a multiple of 8 bytes —
 /// so the same contents always give the same bytes.
+///
+/// Tensor names are Swift strings, compared with Unicode canonical equivalence: two names that differ only
+/// in normalization (precomposed "é" and "e" + combining accent) count as the same name, and a header that
+/// has both is rejected as a duplicate.
 public struct SafeTensorsFile: Sendable, Equatable {
   /// One tensor: its element type, shape, and raw row-major little-endian bytes.
   public struct Entry: Sendable, Equatable {

@@ -3,7 +3,7 @@
 /// The header parser is deliberately strict (RFC 8259, no extensions) and keeps every member of an
 /// object, so that duplicate keys — which `JSONSerialization` silently collapses — are reported instead
 /// of resolved by chance.
-enum SafeTensorsJSON: Equatable, Sendable {
+enum SafeTensorsJSON: Sendable {
   case object([(key: String, value: SafeTensorsJSON)])
   case array([SafeTensorsJSON])
   case string(String)
@@ -12,19 +12,6 @@ enum SafeTensorsJSON: Equatable, Sendable {
   case number(literal: String, integer: Int?)
   case bool(Bool)
   case null
-
-  static func == (lhs: SafeTensorsJSON, rhs: SafeTensorsJSON) -> Bool {
-    switch (lhs, rhs) {
-    case (.object(let l), .object(let r)):
-      return l.count == r.count && zip(l, r).allSatisfy { $0.key == $1.key && $0.value == $1.value }
-    case (.array(let l), .array(let r)): return l == r
-    case (.string(let l), .string(let r)): return l == r
-    case (.number(let l, _), .number(let r, _)): return l == r
-    case (.bool(let l), .bool(let r)): return l == r
-    case (.null, .null): return true
-    default: return false
-    }
-  }
 
   /// A short name of the value's kind, for error messages.
   var kind: String {
@@ -201,13 +188,13 @@ struct SafeTensorsJSONParser {
 
   private mutating func parseString() throws(SafeTensorsError) -> String {
     try expect(UInt8(ascii: "\""), "'\"'")
-    var scalars: [UInt8] = []
+    var utf8: [UInt8] = []
     while true {
       guard let byte = current else { throw failure("unterminated string") }
       position += 1
       switch byte {
       case UInt8(ascii: "\""):
-        guard let string = String(validating: scalars, as: UTF8.self) else {
+        guard let string = String(validating: utf8, as: UTF8.self) else {
           throw failure("string is not valid UTF-8")
         }
         return string
@@ -215,14 +202,14 @@ struct SafeTensorsJSONParser {
         guard let escape = current else { throw failure("unterminated escape") }
         position += 1
         switch escape {
-        case UInt8(ascii: "\""): scalars.append(0x22)
-        case UInt8(ascii: "\\"): scalars.append(0x5C)
-        case UInt8(ascii: "/"): scalars.append(0x2F)
-        case UInt8(ascii: "b"): scalars.append(0x08)
-        case UInt8(ascii: "f"): scalars.append(0x0C)
-        case UInt8(ascii: "n"): scalars.append(0x0A)
-        case UInt8(ascii: "r"): scalars.append(0x0D)
-        case UInt8(ascii: "t"): scalars.append(0x09)
+        case UInt8(ascii: "\""): utf8.append(0x22)
+        case UInt8(ascii: "\\"): utf8.append(0x5C)
+        case UInt8(ascii: "/"): utf8.append(0x2F)
+        case UInt8(ascii: "b"): utf8.append(0x08)
+        case UInt8(ascii: "f"): utf8.append(0x0C)
+        case UInt8(ascii: "n"): utf8.append(0x0A)
+        case UInt8(ascii: "r"): utf8.append(0x0D)
+        case UInt8(ascii: "t"): utf8.append(0x09)
         case UInt8(ascii: "u"):
           var code = try parseHexQuad()
           if (0xD800..<0xDC00).contains(code) {
@@ -237,7 +224,7 @@ struct SafeTensorsJSONParser {
             throw failure("unpaired surrogate in a \\u escape")
           }
           guard let scalar = Unicode.Scalar(code) else { throw failure("invalid code point in a \\u escape") }
-          scalars.append(contentsOf: UTF8.encode(scalar).map { Array($0) } ?? [])
+          utf8.append(contentsOf: UTF8.encode(scalar).map { Array($0) } ?? [])
         default:
           position -= 1
           throw failure("invalid escape character")
@@ -246,7 +233,7 @@ struct SafeTensorsJSONParser {
         position -= 1
         throw failure("unescaped control character in a string")
       default:
-        scalars.append(byte)
+        utf8.append(byte)
       }
     }
   }
@@ -266,13 +253,13 @@ struct SafeTensorsJSONParser {
     if current == UInt8(ascii: ".") {
       isInteger = false
       position += 1
-      guard try skipRequiredDigits() else { throw failure("expected a digit after '.'") }
+      guard skipRequiredDigits() else { throw failure("expected a digit after '.'") }
     }
     if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
       isInteger = false
       position += 1
       if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { position += 1 }
-      guard try skipRequiredDigits() else { throw failure("expected a digit in the exponent") }
+      guard skipRequiredDigits() else { throw failure("expected a digit in the exponent") }
     }
     // The literal is ASCII by construction.
     let literal = String(decoding: bytes[start..<position], as: UTF8.self)
@@ -285,7 +272,8 @@ struct SafeTensorsJSONParser {
     }
   }
 
-  private mutating func skipRequiredDigits() throws(SafeTensorsError) -> Bool {
+  /// Skips one or more digits; false if there is none.
+  private mutating func skipRequiredDigits() -> Bool {
     let start = position
     skipDigits()
     return position > start

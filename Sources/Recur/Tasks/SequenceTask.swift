@@ -8,6 +8,7 @@ public struct TaskBatch<Scalar: RecurScalar>: Sendable {
   /// y_n for each sequence when only the last step carries a loss; nil for per-step losses.
   public var finalTargets: FinalStepTargets<Scalar>?
 
+  /// A task batch; see each property.
   public init(batch: SequenceBatch<Scalar>, finalTargets: FinalStepTargets<Scalar>? = nil) {
     self.batch = batch
     self.finalTargets = finalTargets
@@ -23,6 +24,7 @@ public struct TaskMetric: Sendable, Equatable, CustomStringConvertible {
   /// Whether larger is better (accuracy) or smaller is (error).
   public var higherIsBetter: Bool
 
+  /// A metric named `name` with the given value.
   public init(_ name: String, _ value: Double, higherIsBetter: Bool) {
     self.name = name
     self.value = value
@@ -48,6 +50,7 @@ public struct TaskEvaluation: Sendable, Equatable, CustomStringConvertible {
   /// Whether the primary figure reaches the task's usual "solved" threshold.
   public var solved: Bool
 
+  /// An evaluation; see each property.
   public init(primary: TaskMetric, others: [TaskMetric] = [], baseline: Double? = nil, solved: Bool) {
     self.primary = primary
     self.others = others
@@ -124,6 +127,7 @@ extension SequenceTask {
 public struct TaskError: Error, Equatable, Sendable, CustomStringConvertible {
   /// What is wrong, in one line.
   public var message: String
+  /// An error with a one-line message.
   public init(_ message: String) { self.message = message }
   public var description: String { message }
 }
@@ -166,5 +170,29 @@ enum TaskStorage {
     var v = [Double](repeating: 0, count: width)
     v[index] = 1
     return v
+  }
+}
+
+extension TaskBatch {
+  /// The targets at each sequence's own last step: ``finalTargets`` when the task has them, else the last
+  /// per-step target (a class, or a vector of values). Used to ask the chapter's question of any task: how
+  /// much of the last step's loss gradient reaches the first steps?
+  /// - Throws: ``TaskError`` when a class target at some last step is "none".
+  public func lastStepTargets() throws -> FinalStepTargets<Scalar> {
+    if let finalTargets { return finalTargets }
+    let B = batch.batchSize
+    switch batch.targets {
+    case .classes(let ids):
+      let last = (0..<B).map { Int(ids[(batch.lengths[$0] - 1) * B + $0]) }
+      if last.contains(where: { $0 < 0 }) { throw TaskError("a sequence has no target at its last step") }
+      return .classes(last)
+    case .values(let y, let width):
+      var last: [Scalar] = []
+      for b in 0..<B {
+        let row = (batch.lengths[b] - 1) * B + b
+        last += y[(row * width)..<(row * width + width)]
+      }
+      return .values(last, width: width)
+    }
   }
 }

@@ -53,6 +53,22 @@ struct StateMachineExtractionTests {
     #expect(dot.hasPrefix("digraph \"extracted\""))
   }
 
+  @Test("an RNN trained on parity (fixed seed, 1000 steps) gives back the two-state parity machine")
+  func trainedNetwork() throws {
+    let task = try ParityTask(maxLength: 10)
+    let trained: TaskTrainingResult<Float> = try task.train(
+      cell: .rnn(.tanh), hiddenSize: 8, options: TaskTrainingOptions(batchSize: 32, steps: 1000, seed: 1))
+    var g = SeededGenerator(seed: 2)
+    #expect(try task.evaluate(trained.network, generator: &g).solved)
+    let alphabet: [(name: String, input: NetworkInput<Float>)] = [("0", [1, 0]), ("1", [0, 1])]
+    let extracted = try StateMachineExtraction.extract(
+      from: trained.network, alphabet: alphabet, label: ParityTask.label, target: .parityOfZeros,
+      options: .init(sampleCount: 100, checkCount: 100, seed: 1))
+    #expect(extracted.minimized.states.count == 2)
+    #expect(extracted.equivalentToTarget == true)
+    #expect(extracted.agreementWithNetwork > 0.99)
+  }
+
   @Test("too few clusters are rejected by agreement; a network that is not parity is told apart from parity")
   func agreementDecides() throws {
     let net = try Self.parityNetwork()

@@ -7,9 +7,11 @@ import Testing
 /// Tests/RecurTests/Fixtures/generate_safetensors_fixture.py.
 @Suite("safetensors/PyTorch interchange")
 struct SafeTensorsInteropTests {
+  /// 1e-40, a Float subnormal, rounded from Double as PyTorch does.
+  static let subnormal = Float(1e-40 as Double)
   static let tricky: [Float] = [
     0, -0.0, 1, 1.0 / 3.0, -2.5, 65504, 65520, 1e-8, 5.9604645e-08, 2.9802322e-08, 1 + 0x1p-11, 1 + 3 * 0x1p-11,
-    1 + 0x1p-8, 1 + 3 * 0x1p-8, 3.0e38, .infinity, -.infinity, 1e-40,
+    1 + 0x1p-8, 1 + 3 * 0x1p-8, 3.0e38, .infinity, -.infinity, subnormal,
   ]
 
   static func fixtureURL() throws -> URL {
@@ -25,7 +27,7 @@ struct SafeTensorsInteropTests {
     let embedding = (0..<2).flatMap { _ in (0..<3).map { Double($0) * 0.1 - 0.3 } }
     try file.add(Tensor<Double>(shape: [2, 3], scalars: embedding), named: "embedding.weight")
     try file.add(
-      Tensor<Float>(shape: [2, 2, 2], scalars: [0.5, -1.25, 3.0e-5, 1.0 / 3.0, 7, -0.0, 1e-40, 123456.789]),
+      Tensor<Float>(shape: [2, 2, 2], scalars: [0.5, -1.25, 3.0e-5, 1.0 / 3.0, 7, -0.0, subnormal, 123456.789]),
       named: "rnn.weight_hh_l0")
     try file.add(Tensor<Float>(shape: [18], scalars: tricky), named: "half", as: .float16)
     try file.add(Tensor<Float>(shape: [18], scalars: tricky), named: "brain", as: .bfloat16)
@@ -53,7 +55,7 @@ struct SafeTensorsInteropTests {
     #expect(embedding.scalars == [-0.3, 0.1 - 0.3, 0.2 - 0.3, -0.3, 0.1 - 0.3, 0.2 - 0.3])
     let weight = try file.tensor(named: "rnn.weight_hh_l0", as: Float.self)
     #expect(weight.shape == [2, 2, 2])
-    #expect(weight.scalars == [0.5, -1.25, 3.0e-5, 1.0 / 3.0, 7, -0.0, 1e-40, 123456.789])
+    #expect(weight.scalars == [0.5, -1.25, 3.0e-5, 1.0 / 3.0, 7, -0.0, Self.subnormal, 123456.789])
     // PyTorch's float16 of the tricky values, as bit patterns.
     let halfBits: [UInt16] = [
       0, 0x8000, 15360, 13653, 0xC100, 31743, 31744, 0, 1, 0, 15360, 15362, 15364, 15372, 31744, 31744, 0xFC00, 0,

@@ -83,7 +83,7 @@ private let malformedFiles: [MalformedFile] = [
   MalformedFile(
     "single quotes", header: "{'a':1}", .invalidJSON(offset: 1, reason: "expected a string key"), "expected a string key"),
   MalformedFile(
-    "nesting too deep", header: "{\"__metadata__\":" + String(repeating: "[", count: 100),
+    "nesting too deep", header: "{\"__metadata__\":" + String(repeating: "[", count: 200_000),
     .invalidJSON(offset: 79, reason: "nesting deeper than 64 levels"), "nesting deeper than 64 levels"),
   MalformedFile("header is an array", header: "[]", .headerNotObject(found: "array"), "header is a JSON array, not an object"),
   MalformedFile("header is a string", header: "\"x\"", .headerNotObject(found: "string"), "header is a JSON string"),
