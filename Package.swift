@@ -11,6 +11,7 @@ let package = Package(
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
   ],
   targets: [
     // MARK: - Implementation targets
@@ -29,6 +30,12 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    // MARK: - Examples (built by `swift build`; run with `swift run <name>`)
+    .executableTarget(name: "ParityExample", dependencies: ["Recur"], path: "Examples/Parity"),
+    .executableTarget(name: "SensorStreamExample", dependencies: ["Recur"], path: "Examples/SensorStream"),
+    .executableTarget(
+      name: "PyTorchTextExample", dependencies: ["Recur"], path: "Examples/PyTorchText",
+      exclude: ["make_checkpoint.py", "Resources/machines.txt"], resources: [.copy("Resources/machines.safetensors")]),
     // MARK: - Tests
     .testTarget(
       name: "RecurTests",

@@ -492,7 +492,8 @@ static void gemv_columns(long m, float alpha, const float *a, long lda, const fl
   for (; p < m; p++) {
     const float *r0 = a + p * lda + j0;
     VF x0 = V_SET1(x[p]);
-    for (long j = 0; j < width; j += VL) V_STORE(acc + j, V_FMA(load_n(r0 + j, chunk(width, j)), x0, V_LOAD(acc + j)));
+    for (long j = 0; j < width; j += VL)
+      V_STORE(acc + j, V_FMA(load_n(r0 + j, chunk(width, j)), x0, V_LOAD(acc + j)));
   }
   for (long j = 0; j < width; j++) {
     float t = alpha * acc[j];
@@ -568,8 +569,23 @@ static void pack_b(int trans_b, const float *b, long ldb, long j0, long nc, long
       PACK_B_TRANSPOSED(b, ldb, j0 + jr, nc - jr < NR ? nc - jr : NR, p0, kc, out + jr * kc);
     return;
   }
-  long full = nc / NR * NR;
-  for (long p = 0; p < kc; p++) {
+  long full = nc / NR * NR, p = 0;
+  // Four rows at a time, so each panel receives 4 * NR contiguous floats per pass.
+  for (; p + 4 <= kc; p += 4) {
+    const float *src = b + (p0 + p) * ldb + j0;
+    for (long jr = 0; jr < full; jr += NR) {
+      float *dst = out + jr * kc + p * NR;
+      for (long q = 0; q < 4; q++) memcpy(dst + q * NR, src + q * ldb + jr, NR * sizeof(float));
+    }
+    if (full < nc) {
+      for (long q = 0; q < 4; q++) {
+        float *dst = out + full * kc + (p + q) * NR;
+        memcpy(dst, src + q * ldb + full, (size_t)(nc - full) * sizeof(float));
+        memset(dst + (nc - full), 0, (size_t)(NR - (nc - full)) * sizeof(float));
+      }
+    }
+  }
+  for (; p < kc; p++) {
     const float *src = b + (p0 + p) * ldb + j0;
     for (long jr = 0; jr < full; jr += NR) memcpy(out + jr * kc + p * NR, src + jr, NR * sizeof(float));
     if (full < nc) {
@@ -676,7 +692,7 @@ static void k_gemm_slice(int trans_a, int trans_b, long m, long n, long k, float
     int mat_trans = row ? !trans_b : trans_a;  // the product is op'(mat) x with op' = transpose or not
     const float *xs = row ? a : b;
     long incx = row ? (trans_a ? lda : 1) : (trans_b ? 1 : ldb);
-    float *x = (float *)xs;
+    const float *x = xs;
     float *copy = NULL;
     if (incx != 1 && k > 0) {
       copy = malloc((size_t)k * sizeof(float));

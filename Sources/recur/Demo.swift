@@ -72,6 +72,7 @@ struct DemoSection: Sendable {
     .machineFromRNN,
     .rnnIdentifiesLTI,
     .longDependencies,
+    .languageModel,
   ]
 }
 

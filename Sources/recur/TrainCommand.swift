@@ -430,12 +430,17 @@ struct TrainPlan {
   /// Times a few steps and one validation on copies, and estimates how many steps fit in `seconds`.
   func estimateSteps(seconds: Double, validateEvery: Int) throws -> Int {
     var probeOptions = options
-    probeOptions.budget = TrainingBudget(steps: 4)
+    probeOptions.budget = TrainingBudget(steps: 8)
     let probe = try Trainer(network: network, data: data, options: probeOptions)
-    try probe.step()
-    let start = DispatchTime.now().uptimeNanoseconds
-    for _ in 0..<3 { try probe.step() }
-    let perStep = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / 3
+    // Two steps to allocate the workspaces, then the median of six timed steps (robust to a busy moment).
+    for _ in 0..<2 { try probe.step() }
+    var times: [Double] = []
+    for _ in 0..<6 {
+      let start = DispatchTime.now().uptimeNanoseconds
+      try probe.step()
+      times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    let perStep = times.sorted()[3]
     var validationSeconds = 0.0
     if case .stream(let tokens, _) = validation {
       // Forward only over the held-out tokens: about a third of a training step per B·T tokens.

@@ -7,6 +7,7 @@
 public struct ElmanCell: RecurrentCell {
   /// f_s, applied element-wise.
   public var activation: Activation
+  /// A chapter RNN cell with f_s = `activation` (tanh by default, as the chapter suggests).
   public init(activation: Activation = .tanh) { self.activation = activation }
 
   public var gateCount: Int { 1 }
@@ -46,6 +47,7 @@ public struct ElmanCell: RecurrentCell {
 public struct GatedCell: RecurrentCell {
   /// f_s of the candidate state.
   public var activation: Activation
+  /// A gated RNN cell whose candidate state uses f_s = `activation` (the gate g_t is always a sigmoid).
   public init(activation: Activation = .tanh) { self.activation = activation }
 
   public var gateCount: Int { 2 }
@@ -81,6 +83,7 @@ public struct GatedCell: RecurrentCell {
 ///
 /// The chapter's "memory cell" is c; h is the output state. G = 4.
 public struct LSTMCell: RecurrentCell {
+  /// The LSTM cell (it has no settings: its activations are fixed by the equations).
   public init() {}
   public var gateCount: Int { 4 }
   public var hasMemoryCell: Bool { true }
@@ -116,6 +119,7 @@ public struct LSTMCell: RecurrentCell {
 ///
 /// G = 3. The reset gate scales the recurrent projection including its bias, so dL/dhp differs from dL/dxp.
 public struct GRUCell: RecurrentCell {
+  /// The GRU cell (it has no settings: its activations are fixed by the equations).
   public init() {}
   public var gateCount: Int { 3 }
   public var hasMemoryCell: Bool { false }

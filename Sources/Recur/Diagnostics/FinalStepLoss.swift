@@ -24,6 +24,7 @@ extension RecurrentNetwork {
   ///   - targets: y_n for each sequence, B (classes) or B × V (values).
   ///   - loss: L_elt at the last step.
   ///   - gradient: receives dL/dW (accumulated), or nil for the loss alone.
+  ///   - workspace: reusable buffers, or nil for fresh ones.
   ///   - recordFutureLossGradients: also return ‖∂L_n/∂s_t‖ for every layer and step.
   /// - Returns: the mean loss over the sequences, and the per-step gradient norms when recorded.
   public func finalStepLoss(

@@ -50,6 +50,7 @@ public struct LinePlot: Sendable, Equatable {
   public var series: [Series]
   /// The size of the drawing in pixels.
   public var width: Int
+  /// The height of the drawing in pixels.
   public var height: Int
 
   /// A plot with the given titles and series.

@@ -54,6 +54,7 @@ public enum StateMachineExtraction {
     /// Seeds the strings and the k-means initialization.
     public var seed: UInt64
 
+    /// Extraction options; see each property.
     public init(
       clusterCounts: [Int] = Array(2...12), sampleCount: Int = 200, sampleLengths: ClosedRange<Int> = 1...20,
       checkCount: Int = 200, checkLengths: ClosedRange<Int> = 1...40, requiredAgreement: Double = 1,

@@ -13,10 +13,15 @@ import Foundation
 public struct AtomicFileError: Error, Equatable, Sendable, CustomStringConvertible {
   /// The step that failed.
   public enum Step: String, Sendable {
+    /// Creating the temporary file next to the target.
     case createTemporary = "create a temporary file in"
+    /// Writing the bytes to the temporary file.
     case write = "write"
+    /// Flushing the temporary file to stable storage (`fsync`).
     case sync = "flush"
+    /// Renaming the temporary file over the target.
     case rename = "replace"
+    /// Flushing the folder so that the rename is durable.
     case syncDirectory = "sync the folder of"
     /// Reading, for `AtomicFile.read(from:)`.
     case read = "read"

@@ -8,6 +8,7 @@ public struct SamplingOptions: Sendable, Equatable, Codable {
   /// When set, only the k tokens with the largest logits can be drawn.
   public var topK: Int?
 
+  /// Sampling at temperature τ = `temperature`, optionally restricted to the `topK` most likely tokens.
   public init(temperature: Double = 1, topK: Int? = nil) {
     self.temperature = temperature
     self.topK = topK
@@ -54,7 +55,7 @@ public final class Generator {
   private let logits: UnsafeMutablePointer<Float>
   /// Sampling scratch, V.
   private let weights: UnsafeMutablePointer<Float>, selection: UnsafeMutablePointer<Float>
-  /// Whether a token has been read since the last reset (so that ``logits`` predict something).
+  /// Whether a token has been read since the last reset (so that the logits predict something).
   public private(set) var hasPrediction = false
 
   /// A generator for a token language model (embedding input, softmax output), starting from the zero state.

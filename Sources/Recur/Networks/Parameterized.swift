@@ -5,6 +5,7 @@
 /// `head.weight`, …), so checkpoints interchange without conversion. The visiting order is fixed and
 /// is the order of checkpoints and optimizer state.
 public protocol Parameterized<Scalar> {
+  /// The element type of every parameter.
   associatedtype Scalar: RecurScalar
   /// Calls `body` with each parameter's name and value, in the fixed order.
   func forEachParameter(_ body: (String, Tensor<Scalar>) throws -> Void) rethrows

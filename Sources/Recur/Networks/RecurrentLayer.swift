@@ -4,8 +4,7 @@
 /// - `weightHH` (`weight_hh_l{k}`): G·H × H — the chapter's W^{ss} (and W^{gs})
 /// - `biasIH`, `biasHH` (`bias_ih_l{k}`, `bias_hh_l{k}`): G·H — their sum is the chapter's W^{ss}_0
 ///
-/// The sequence driver (``forward(input:steps:batch:lengths:initialH:initialC:cache:)`` and
-/// ``backward(input:steps:batch:lengths:outputGradient:finalHGradient:finalCGradient:cache:gradient:inputGradient:deltaNorms:)``)
+/// The sequence driver (the layer's internal `forward` and `backward` over T steps)
 /// runs the time loop for every cell: the input projection for all T steps in one GEMM, one GEMM per step for
 /// the recurrence, the cell's fused kernel, masks for variable lengths, and no allocation inside the loop.
 public struct RecurrentLayer<Scalar: RecurScalar>: Sendable, Equatable {

@@ -3,10 +3,14 @@
 public enum NetworkInput<Scalar: RecurScalar>: Sendable, Equatable, ExpressibleByIntegerLiteral,
   ExpressibleByArrayLiteral
 {
+  /// A token id in 0 ..< V, for a network with an embedding.
   case token(Int)
+  /// A vector of I features, for a network without an embedding.
   case vector([Scalar])
 
+  /// The token input `value`.
   public init(integerLiteral value: Int) { self = .token(value) }
+  /// The vector input of the given features.
   public init(arrayLiteral elements: Scalar...) { self = .vector(elements) }
 }
 

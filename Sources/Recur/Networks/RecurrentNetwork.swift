@@ -48,6 +48,7 @@ public struct RecurrentNetwork<Scalar: RecurScalar>: Sendable, Equatable, Parame
     /// Dropout probability on the embedding output and between layers, while training.
     public var dropout: Double
 
+    /// A network shape; see each property. The sizes are checked by ``validate()`` when a network is built.
     public init(
       cell: CellKind, inputSize: Int, embeddingSize: Int? = nil, hiddenSize: Int, layers: Int = 1,
       outputSize: Int, outputActivation: OutputActivation = .identity, dropout: Double = 0

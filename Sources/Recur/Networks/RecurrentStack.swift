@@ -6,6 +6,7 @@ public struct RecurrentState<Scalar: RecurScalar>: Sendable, Equatable {
   /// c for each layer of an LSTM (empty for other cells).
   public var c: [Tensor<Scalar>]
 
+  /// A state from each layer's h and (for the LSTM) c, bottom first.
   public init(h: [Tensor<Scalar>], c: [Tensor<Scalar>] = []) {
     self.h = h
     self.c = c
@@ -45,8 +46,11 @@ public struct RecurrentStack<Scalar: RecurScalar>: Sendable, Equatable, Paramete
     self.dropout = dropout
   }
 
+  /// The cell of every layer.
   public var kind: CellKind { layers[0].kind }
+  /// I, the input size of the bottom layer.
   public var inputSize: Int { layers[0].inputSize }
+  /// H, the state size of every layer (m in the chapter).
   public var hiddenSize: Int { layers[0].hiddenSize }
 
   public func forEachParameter(_ body: (String, Tensor<Scalar>) throws -> Void) rethrows {
@@ -68,7 +72,7 @@ public struct RecurrentStack<Scalar: RecurScalar>: Sendable, Equatable, Paramete
   }
 }
 
-/// The reusable workspace of a ``RecurrentStack``: one ``LayerCache`` per layer, dropout masks, and the
+/// The reusable workspace of a ``RecurrentStack``: one per-layer cache of the forward pass, dropout masks, and the
 /// gradients flowing between layers.
 public final class StackWorkspace<Scalar: RecurScalar> {
   var caches: [LayerCache<Scalar>] = []
@@ -81,6 +85,7 @@ public final class StackWorkspace<Scalar: RecurScalar> {
   /// Squared ‖δ^{s_t}‖ per layer and step, when recorded.
   var deltaNorms: [[Double]] = []
 
+  /// An empty workspace; its buffers grow on first use.
   public init() {}
 
   func prepare(layers: Int) {

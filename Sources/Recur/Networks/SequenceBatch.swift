@@ -25,10 +25,20 @@ public struct SequenceBatch<Scalar: RecurScalar>: Sendable, Equatable {
   public let batchSize: Int
   /// Each sequence's length n^{(i)} ≤ T.
   public let lengths: [Int]
+  /// The inputs x_1 … x_T of every sequence.
   public var inputs: Inputs
+  /// The targets y_1 … y_T of every sequence.
   public var targets: Targets
 
   /// A batch from already time-major storage.
+  ///
+  /// - Parameters:
+  ///   - steps: T.
+  ///   - batchSize: B.
+  ///   - lengths: each sequence's length n^{(i)} ≤ T (all T when nil).
+  ///   - inputs: T·B token ids or T·B × I values, step t of sequence b at row t·B + b.
+  ///   - targets: T·B class indices or T·B × V values, in the same order.
+  /// - Throws: ``ModelError`` naming the first size that does not fit.
   public init(steps: Int, batchSize: Int, lengths: [Int]? = nil, inputs: Inputs, targets: Targets) throws {
     guard steps > 0, batchSize > 0 else { throw ModelError("a batch needs at least one step and one sequence") }
     let lengths = lengths ?? Array(repeating: steps, count: batchSize)

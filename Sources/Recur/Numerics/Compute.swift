@@ -29,6 +29,17 @@ public enum Compute {
   /// - Parameters:
   ///   - transposeA: op(A) = Aᵀ (A stored K × M) when true, else A (stored M × K).
   ///   - transposeB: op(B) = Bᵀ (B stored N × K) when true, else B (stored K × N).
+  ///   - m: M, the rows of op(A) and C.
+  ///   - n: N, the columns of op(B) and C.
+  ///   - k: K, the columns of op(A) and rows of op(B).
+  ///   - alpha: the factor of the product.
+  ///   - a: A's elements.
+  ///   - lda: the distance between A's rows.
+  ///   - b: B's elements.
+  ///   - ldb: the distance between B's rows.
+  ///   - beta: the factor of C's old value (0: C is only written).
+  ///   - c: C's elements, overwritten with the result.
+  ///   - ldc: the distance between C's rows.
   ///   - threads: the most threads to use; `nil` means `threadCount`.
   public static func sgemm(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,

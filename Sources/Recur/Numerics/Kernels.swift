@@ -2,6 +2,7 @@
 public struct KernelShapeError: Error, Equatable, CustomStringConvertible {
   /// One line naming the operation and the shapes involved.
   public let message: String
+  /// An error with a one-line message.
   public init(_ message: String) { self.message = message }
   public var description: String { message }
 }
@@ -164,6 +165,7 @@ public enum Kernels {
   /// Σ_i w_i (logsumexp(logits_i) − logits_i[t_i]), skipping rows whose target is negative or whose weight
   /// is 0, and optionally writes the gradient scale · w_i · (softmax(logits_i) − onehot(t_i)).
   /// - Parameters:
+  ///   - logits: N × V logits.
   ///   - targets: N class indices in 0 ..< V, or −1 for rows to skip (padding).
   ///   - weights: N row weights, or `nil` for all 1.
   ///   - scale: factor of the gradient, e.g. 1 / (number of counted rows) for a mean loss.

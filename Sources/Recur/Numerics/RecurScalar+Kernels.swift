@@ -1,6 +1,8 @@
 // Generated alongside RecurScalar.swift: each requirement calls its C kernel.
 import _RecurKernels
 
+/// `Float` computes through the vectorized single-precision kernels (AVX2+FMA, NEON or scalar, chosen once
+/// at run time).
 extension Float: RecurScalar {
   public static var dtypeName: String { "F32" }
   /// Runs on `Compute.threadCount` threads when the product is large (see `Compute.sgemm`).
@@ -57,6 +59,8 @@ extension Float: RecurScalar {
   }
 }
 
+/// `Double` computes through the scalar double-precision kernels, for gradient checks against finite
+/// differences.
 extension Double: RecurScalar {
   public static var dtypeName: String { "F64" }
   @inlinable public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int, beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {

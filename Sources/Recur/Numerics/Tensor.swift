@@ -63,13 +63,43 @@ public struct Tensor<Scalar: RecurScalar>: Sendable, Equatable {
 
   /// The Euclidean (Frobenius) norm of all elements, accumulated in Double.
   public var norm: Double {
-    var sum = 0.0
-    for value in scalars {
-      let v = Double(value)
-      sum += v * v
+    scalars.withUnsafeBufferPointer { buffer in
+      // Concrete loops for the two precisions: the generic conversion to Double is slow when unspecialized,
+      // and this runs over every gradient once per training step.
+      if Scalar.self == Float.self {
+        return buffer.withMemoryRebound(to: Float.self) { sumOfSquares($0) }.squareRoot()
+      }
+      if Scalar.self == Double.self {
+        return buffer.withMemoryRebound(to: Double.self) { sumOfSquares($0) }.squareRoot()
+      }
+      var sum = 0.0
+      for value in buffer { let v = Double(value); sum += v * v }
+      return sum.squareRoot()
     }
-    return sum.squareRoot()
   }
+}
+
+/// Σ x², accumulated in Double over four independent partial sums.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+private func sumOfSquares<T: BinaryFloatingPoint>(_ buffer: UnsafeBufferPointer<T>) -> Double {
+  var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+  var i = 0
+  let n = buffer.count
+  while i + 4 <= n {
+    let a = Double(buffer[i]), b = Double(buffer[i + 1]), c = Double(buffer[i + 2]), d = Double(buffer[i + 3])
+    s0 += a * a
+    s1 += b * b
+    s2 += c * c
+    s3 += d * d
+    i += 4
+  }
+  while i < n {
+    let a = Double(buffer[i])
+    s0 += a * a
+    i += 1
+  }
+  return (s0 + s1) + (s2 + s3)
 }
 
 extension Tensor: CustomStringConvertible {

@@ -4,12 +4,12 @@
 /// States, inputs and outputs are named by strings, so that a machine reads like its transition diagram:
 /// each state has an output (the node label), each (state, input) pair a next state (an arc labelled with
 /// the input). A machine may also mark some states as *accepting*, which makes it usable as an acceptor
-/// (``accepts(_:)``). The table is validated once, at construction; after that every state × input entry
+/// (``accepts(_:)-(Inputs)``). The table is validated once, at construction; after that every state × input entry
 /// is known to exist.
 ///
 /// The ``StateMachine`` requirements take and return names. ``transition(_:_:)`` expects a state and an
 /// input of this machine (a precondition, like an array index); the throwing entry points
-/// ``run(_:)``, ``accepts(_:)`` and ``nextState(from:on:)`` check names and throw
+/// ``run(_:from:)``, ``accepts(_:)-(Inputs)`` and ``nextState(from:on:)`` check names and throw
 /// ``FiniteStateMachineError`` instead.
 public struct FiniteStateMachine: StateMachine, Sendable, Equatable {
   public typealias State = String

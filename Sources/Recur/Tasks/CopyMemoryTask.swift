@@ -17,6 +17,9 @@ public struct CopyMemoryTask: SequenceTask {
   /// S, the number of distinct symbols.
   public let symbolCount: Int
 
+  /// The task with delay T, K symbols to copy out of S.
+  ///
+  /// - Throws: ``TaskError`` for T < 1, K < 1 or too few symbols.
   public init(delay: Int, copyLength: Int = 10, symbolCount: Int = 8) throws {
     guard delay >= 1 else { throw TaskError("copy-memory needs a delay T ≥ 1, got \(delay)") }
     guard copyLength >= 1 else { throw TaskError("copy-memory needs at least one symbol to copy") }

@@ -21,6 +21,7 @@ public struct EmbeddedReberTask: SequenceTask {
     [("P", 3), ("V", 5)],
   ]
 
+  /// The embedded Reber grammar task (it has no settings).
   public init() {}
 
   public var name: String { "reber" }

@@ -22,6 +22,9 @@ public struct LTIIdentificationTask: SequenceTask {
       B: [[0.5], [0.0]], C: [[1.0, 0.5]])
   }()
 
+  /// The task of identifying `system` from sequences of `length` steps.
+  ///
+  /// - Throws: ``TaskError`` for a length below 1.
   public init(length: Int, system: LinearTimeInvariantSystem = dampedOscillator) throws {
     guard length >= 1 else { throw TaskError("system identification needs T ≥ 1, got \(length)") }
     self.length = length

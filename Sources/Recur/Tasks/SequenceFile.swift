@@ -7,6 +7,7 @@ public struct SequenceFileError: Error, Equatable, Sendable, CustomStringConvert
   /// What is wrong.
   public var message: String
 
+  /// An error on `line` (nil when it concerns the whole file).
   public init(line: Int?, _ message: String) {
     self.line = line
     self.message = message
@@ -46,7 +47,9 @@ public struct SequenceDataset: Sendable, Equatable {
 
   /// The file layouts.
   public enum Format: String, Sendable, CaseIterable {
+    /// One JSON object per line (`.jsonl`).
     case jsonLines = "jsonl"
+    /// Comma-separated values (`.csv`).
     case csv
   }
 

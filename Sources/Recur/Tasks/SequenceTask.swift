@@ -8,6 +8,7 @@ public struct TaskBatch<Scalar: RecurScalar>: Sendable {
   /// y_n for each sequence when only the last step carries a loss; nil for per-step losses.
   public var finalTargets: FinalStepTargets<Scalar>?
 
+  /// A task batch; see each property.
   public init(batch: SequenceBatch<Scalar>, finalTargets: FinalStepTargets<Scalar>? = nil) {
     self.batch = batch
     self.finalTargets = finalTargets
@@ -23,6 +24,7 @@ public struct TaskMetric: Sendable, Equatable, CustomStringConvertible {
   /// Whether larger is better (accuracy) or smaller is (error).
   public var higherIsBetter: Bool
 
+  /// A metric named `name` with the given value.
   public init(_ name: String, _ value: Double, higherIsBetter: Bool) {
     self.name = name
     self.value = value
@@ -48,6 +50,7 @@ public struct TaskEvaluation: Sendable, Equatable, CustomStringConvertible {
   /// Whether the primary figure reaches the task's usual "solved" threshold.
   public var solved: Bool
 
+  /// An evaluation; see each property.
   public init(primary: TaskMetric, others: [TaskMetric] = [], baseline: Double? = nil, solved: Bool) {
     self.primary = primary
     self.others = others
@@ -124,6 +127,7 @@ extension SequenceTask {
 public struct TaskError: Error, Equatable, Sendable, CustomStringConvertible {
   /// What is wrong, in one line.
   public var message: String
+  /// An error with a one-line message.
   public init(_ message: String) { self.message = message }
   public var description: String { message }
 }

@@ -22,6 +22,7 @@ public struct TaskTrainingOptions: Sendable {
   /// Seeds the network's initialization and the generated data.
   public var seed: UInt64
 
+  /// Options for training on a task; see each property.
   public init(
     optimizer: Optimizer = .adam(learningRate: 0.01), schedule: LearningRateSchedule = .constant,
     clipping: GradientClipping = .globalNorm(1), batchSize: Int = 32, steps: Int? = 1000, seconds: Double? = nil,
@@ -79,6 +80,7 @@ extension SequenceTask {
   ///   - cell: the recurrent cell.
   ///   - hiddenSize: H.
   ///   - options: optimizer, budget, seed.
+  ///   - as: the scalar type to train in (`Float` by default).
   ///   - progress: called after every step with the step number and its loss.
   /// - Throws: ``TrainingError/diverged(step:reason:)`` when a loss or gradient is not finite, and errors of the
   ///   options or the task.

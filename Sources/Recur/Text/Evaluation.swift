@@ -11,6 +11,7 @@ public struct LanguageModelEvaluation: Sendable, Equatable, Codable {
   /// The number of predictions averaged, n − 1.
   public var predictions: Int
 
+  /// An evaluation result of `natsPerToken` averaged over `predictions` predictions.
   public init(natsPerToken: Double, predictions: Int) {
     self.natsPerToken = natsPerToken
     self.predictions = predictions

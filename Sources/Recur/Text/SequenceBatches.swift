@@ -25,6 +25,7 @@ public struct SequenceBatches: Sendable {
     /// The batch within the epoch, 0 ..< ``SequenceBatches/batchesPerEpoch``.
     public var batch: Int
 
+    /// The position of batch `batch` of epoch `epoch` (the start by default).
     public init(epoch: Int = 0, batch: Int = 0) {
       self.epoch = epoch
       self.batch = batch

@@ -17,6 +17,7 @@ public struct StreamBatches: Sendable, Equatable {
     /// The chunk within the epoch, 0 ..< ``StreamBatches/chunksPerEpoch``.
     public var chunk: Int
 
+    /// The position of chunk `chunk` of epoch `epoch` (the start by default).
     public init(epoch: Int = 0, chunk: Int = 0) {
       self.epoch = epoch
       self.chunk = chunk

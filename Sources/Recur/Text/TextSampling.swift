@@ -22,8 +22,8 @@ extension Generator {
   /// Writes text with a language model: reads a prime, then draws up to `length` tokens, passing the bytes
   /// of the prime and then of each drawn token to `output` as soon as they are known.
   ///
-  /// - Stream mode: the model reads the prime as running text. With an empty prime it reads a line break
-  ///   (so that it starts as after the end of a line), or `<start>` when the vocabulary has no line break.
+  /// - Stream mode: the model first reads a line break (so that it starts as after the end of a line, or
+  ///   `<start>` when the vocabulary has no line break), then the prime as running text.
   /// - Lines and documents modes: the model reads `<start>` and the prime, and stops at `<end>`, as the
   ///   chapter's construction x = (<start>, c_1 … c_k), y = (c_1 … c_k, <end>) trained it to.
   ///
@@ -48,7 +48,10 @@ extension Generator {
     let primeTokens = try vocabulary.encode(prime).map(Int.init)
     let lead: [Int]
     switch mode {
-    case .stream: lead = primeTokens.isEmpty ? [Int(vocabulary.newlineToken ?? vocabulary.startToken)] : []
+    case .stream:
+      // A line break first, so that a prime such as "ROMEO:" reads as the start of a line, as in the text.
+      let lineBreak = vocabulary.newlineToken.map(Int.init)
+      lead = primeTokens.first == lineBreak && lineBreak != nil ? [] : [lineBreak ?? Int(vocabulary.startToken)]
     case .lines, .documents: lead = [Int(vocabulary.startToken)]
     }
     if !primeTokens.isEmpty { output(Array(prime.utf8)) }

@@ -22,6 +22,7 @@ public final class NetworkWorkspace<Scalar: RecurScalar> {
   let rowWeights = Buffer<Scalar>()
   var targets: [Int32] = []
 
+  /// An empty workspace; its buffers grow to the largest batch seen.
   public init() {}
 }
 
@@ -204,6 +205,8 @@ extension RecurrentNetwork {
   ///   - loss: L_elt.
   ///   - reduction: how element losses combine (the chapter's J(W) by default).
   ///   - initialState: s_0, or nil for zeros.
+  ///   - workspace: reusable buffers, or nil for fresh ones.
+  /// - Throws: ``ModelError`` when the batch does not fit the network or the loss.
   public func loss(
     for batch: SequenceBatch<Scalar>, loss: ElementLoss, reduction: LossReduction = .meanOverSequences,
     initialState: RecurrentState<Scalar>? = nil, workspace: NetworkWorkspace<Scalar>? = nil

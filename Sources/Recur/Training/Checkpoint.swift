@@ -2,7 +2,9 @@ import Foundation
 
 /// A checkpoint that cannot be read or used: the message names the file's problem in one line.
 public struct CheckpointError: Error, CustomStringConvertible, Equatable, Sendable {
+  /// The one-line message.
   public var message: String
+  /// An error with a one-line message.
   public init(_ message: String) { self.message = message }
   public var description: String { message }
 }
@@ -36,6 +38,8 @@ public struct Checkpoint<Scalar: RecurScalar>: Sendable {
   /// here when writing.
   public var metadata: [String: String]
 
+  /// A checkpoint of a network, with the optional optimizer state, run position, options and extra metadata
+  /// (for example ``Vocabulary/metadata``).
   public init(
     network: RecurrentNetwork<Scalar>, optimizerState: OptimizerState<Scalar>? = nil,
     position: TrainingPosition<Scalar>? = nil, options: TrainerOptions? = nil, metadata: [String: String] = [:]

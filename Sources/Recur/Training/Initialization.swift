@@ -28,6 +28,7 @@ public struct Initialization: Sendable, Codable, Equatable {
   /// to forget", 2000; Jozefowicz, Zaremba & Sutskever, ICML 2015, recommend 1).
   public var forgetGateBias: Double?
 
+  /// An initialization scheme; see each property.
   public init(
     inputWeights: WeightScheme = .pytorchDefault, recurrentWeights: WeightScheme = .pytorchDefault,
     zeroBiases: Bool = false, forgetGateBias: Double? = nil

@@ -16,6 +16,7 @@ public final class StopFlag: @unchecked Sendable {
   private let lock = NSLock()
   private var requests = 0
 
+  /// A flag with no stop requested.
   public init() {}
 
   /// Asks the run to stop after its current step.

@@ -11,6 +11,7 @@ public struct TrainingBudget: Sendable, Codable, Equatable {
   /// The wall-clock seconds of this run.
   public var seconds: Double?
 
+  /// A budget of the given limits (at least one must be set for a run).
   public init(steps: Int? = nil, epochs: Int? = nil, seconds: Double? = nil) {
     self.steps = steps
     self.epochs = epochs
@@ -47,6 +48,7 @@ public struct TrainerOptions: Sendable, Codable, Equatable {
   /// Seeds the dropout masks.
   public var seed: UInt64
 
+  /// Options for a run; only the optimizer, the loss and the budget have no default.
   public init(
     optimizer: Optimizer, schedule: LearningRateSchedule = .constant, clipping: GradientClipping = .none,
     loss: ElementLoss, reduction: LossReduction = .meanOverSteps, budget: TrainingBudget,
@@ -183,15 +185,27 @@ public struct TrainingProgress: Sendable {
 
 /// Why a run ended.
 public enum StopReason: String, Sendable, Equatable {
-  case stepBudget, epochBudget, timeBudget, earlyStopping, interrupted
+  /// ``TrainingBudget/steps`` was reached.
+  case stepBudget
+  /// ``TrainingBudget/epochs`` was reached.
+  case epochBudget
+  /// ``TrainingBudget/seconds`` was reached.
+  case timeBudget
+  /// ``TrainerOptions/earlyStoppingPatience`` validations brought no new best.
+  case earlyStopping
+  /// A stop was requested through ``Trainer/stopFlag`` (for example by SIGINT).
+  case interrupted
 }
 
 /// The end of a run.
 public struct TrainingOutcome: Sendable {
+  /// Why the run ended.
   public var reason: StopReason
   /// The number of steps taken in all, over every run of this training.
   public var step: Int
+  /// The most recent validation loss, if any was computed.
   public var lastValidationLoss: Double?
+  /// The best validation loss of the training, if any was computed.
   public var bestValidationLoss: Double?
 }
 
@@ -204,6 +218,7 @@ public struct TrainingOutcome: Sendable {
 /// as the run that never stopped. (The GEMM kernels give identical results for any thread count, so this holds
 /// on any number of cores.)
 public final class Trainer<Data: TrainingData> {
+  /// The element type of the network and its data.
   public typealias Scalar = Data.Scalar
 
   /// θ.

@@ -8,6 +8,7 @@ public struct DataPosition: Sendable, Equatable, Codable {
   /// The shuffling generator's state at the start of the current pass (before it drew that pass's order).
   public var generator: SeededGenerator
 
+  /// The position of batch `batchIndex` of pass `epoch`, whose order `generator` draws.
   public init(epoch: Int, batchIndex: Int, generator: SeededGenerator) {
     self.epoch = epoch
     self.batchIndex = batchIndex
@@ -23,6 +24,7 @@ public struct TrainingBatch<Scalar: RecurScalar>: Sendable {
   /// the previous batch's final state, detached. False for a batch that starts from the zero state.
   public var continuesPrevious: Bool
 
+  /// A training batch; see ``continuesPrevious``.
   public init(batch: SequenceBatch<Scalar>, continuesPrevious: Bool) {
     self.batch = batch
     self.continuesPrevious = continuesPrevious
@@ -31,6 +33,7 @@ public struct TrainingBatch<Scalar: RecurScalar>: Sendable {
 
 /// A source of training batches that can report and restore its position exactly.
 public protocol TrainingData<Scalar> {
+  /// The element type of the batches.
   associatedtype Scalar: RecurScalar
   /// The number of batches in one pass over the data.
   var batchesPerEpoch: Int { get }
