@@ -61,6 +61,10 @@ struct FitCommand: ParsableCommand {
       "\(q) sequences (\(trainIndices.count) training, \(validIndices.count) validation), I = \(dataset.featureCount), "
         + "targets: \(dataset.kind.rawValue) (\(dataset.outputSize) output\(dataset.outputSize == 1 ? "" : "s")), loss \(dataset.loss.rawValue)")
     let cell = try model.cellKind()
+    try TrainPlan.checkMemory(
+      dataset.networkConfiguration(cell: cell, hiddenSize: model.hidden),
+      batch: min(training.batchSize, max(trainIndices.count, 1)), steps: dataset.inputs.map(\.count).max() ?? 1,
+      advice: "lower --hidden or --batch-size (the model has \(dataset.outputSize) outputs)")
     var generator = SeededGenerator(seed: training.seed)
     var network = try RecurrentNetwork<Float>(
       dataset.networkConfiguration(cell: cell, hiddenSize: model.hidden), generator: &generator)

@@ -320,25 +320,31 @@ struct TrainPlan {
   }
 
   /// Refuses a model whose training would not fit in this machine's memory, with the estimate.
-  static func checkMemory(_ configuration: RecurrentNetwork<Float>.Configuration, batch: Int, steps: Int) throws {
+  static func checkMemory(
+    _ configuration: RecurrentNetwork<Float>.Configuration, batch: Int, steps: Int,
+    advice: String = "lower --hidden, --layers, --batch-size or --seq-len"
+  ) throws {
     let bytes = trainingMemoryEstimate(configuration, batch: batch, steps: steps)
     let physical = Double(ProcessInfo.processInfo.physicalMemory)
     if bytes > 0.8 * physical {
       throw CLIError(
         String(
-          format: "training this model needs about %.1f GB of memory, more than this machine's %.1f GB allows; lower --hidden, --layers, --batch-size or --seq-len",
-          bytes / 1e9, physical / 1e9))
+          format: "training this model needs about %.1f GB of memory, more than this machine's %.1f GB allows; %@",
+          bytes / 1e9, physical / 1e9, advice))
     }
   }
 
   /// Bytes a training run holds: parameters with their gradient and two optimizer buffers, and per step the
-  /// caches of every layer (projections, states, gate caches and their gradients) and of the head.
+  /// caches of every layer (projections, states, gate caches and their gradients) and of the head. For
+  /// language models and for the vector models of `recur fit`.
   static func trainingMemoryEstimate(
     _ c: RecurrentNetwork<Float>.Configuration, batch: Int, steps: Int
   ) -> Double {
-    let H = Double(c.hiddenSize), V = Double(c.inputSize), E = Double(c.embeddingSize ?? c.inputSize)
+    // I inputs (a vocabulary of I tokens when embedded in E), V outputs.
+    let H = Double(c.hiddenSize), I = Double(c.inputSize), V = Double(c.outputSize)
+    let E = Double(c.embeddingSize ?? c.inputSize), embedding = c.embeddingSize == nil ? 0 : I * E
     let L = Double(c.layers), G = Double(c.cell.cell.gateCount), W = Double(c.cell.cell.cacheWidth)
-    let parameters = V * E + G * H * (E + H + 2) + (L - 1) * G * H * (2 * H + 2) + V * (H + 1)
+    let parameters = embedding + G * H * (E + H + 2) + (L - 1) * G * H * (2 * H + 2) + V * (H + 1)
     let rows = Double(batch) * Double(steps)
     let perLayer = rows * H * (3 * G + W + 4)
     let head = rows * (3 * V + 3 * E)
