@@ -32,6 +32,7 @@ struct BadInputTests {
     try FileManager.default.createDirectory(at: folder.url.appendingPathComponent("folder"), withIntermediateDirectories: false)
     try folder.write("pairs.jsonl", Array(String(repeating: "{\"x\": [[1, 2], [3, 4]], \"y\": [[1], [0]]}\n", count: 12).utf8))
     try folder.write("mismatch.jsonl", Array("{\"x\": [[1], [2]], \"y\": [[1]]}\n{\"x\": [1, 2, 3], \"y\": [1, 2]}\n".utf8))
+    try folder.write("huge-label.jsonl", Array("{\"x\": [1, 0], \"y\": [0, 16000000]}\n".utf8))
     try folder.write("header-past-end.safetensors", [0x40, 0, 0, 0, 0, 0, 0, 0] + Array("{\"a\":".utf8))
 
     let lm = try RecurProcess.run(
@@ -133,6 +134,8 @@ struct BadInputTests {
       Case("--hidden 0", ["fit", "--data", "pairs.jsonl", "--hidden", "0"], "--hidden must be in 1…4096, got 0"),
       Case("--hidden -2", ["fit", "--data", "pairs.jsonl", "--hidden", "-2"], "--hidden must be in 1…4096, got -2"),
       Case("--learning-rate nan", ["fit", "--data", "pairs.jsonl", "--learning-rate", "nan"], "--learning-rate must be positive"),
+      Case("a label that makes 16 million classes", ["fit", "--data", "huge-label.jsonl", "--hidden", "4096"],
+        "GB of memory, more than this machine's"),
       Case("task --hidden absurd", ["task", "parity", "--hidden", "5000"], "--hidden must be in 1…4096, got 5000"),
     ])
   }
