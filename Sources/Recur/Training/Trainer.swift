@@ -417,7 +417,8 @@ final class MetricsLog {
         return (Int(digits) ?? .max) <= step
       }
       let body = kept.isEmpty ? "" : kept.joined(separator: "\n") + "\n"
-      try Data(body.utf8).write(to: url)
+      // Atomically: a run killed while the file is rewritten keeps the old lines.
+      try AtomicFile.write(Data(body.utf8), to: url)
     } else {
       guard manager.createFile(atPath: url.path, contents: nil) else {
         throw CheckpointError("cannot create the metrics file \(url.path)")
