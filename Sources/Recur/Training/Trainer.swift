@@ -412,7 +412,8 @@ final class MetricsLog {
     if manager.fileExists(atPath: url.path) {
       let text = try String(contentsOf: url, encoding: .utf8)
       let kept = text.split(separator: "\n").filter { line in
-        guard let range = line.range(of: "\"step\":") else { return false }
+        // A line cut short by a kill ("{\"step\":1" of step 12) is dropped, not read as another step.
+        guard line.hasSuffix("}"), let range = line.range(of: "\"step\":") else { return false }
         let digits = line[range.upperBound...].prefix { $0.isNumber }
         return (Int(digits) ?? .max) <= step
       }

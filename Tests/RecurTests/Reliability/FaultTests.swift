@@ -132,4 +132,15 @@ struct FaultTests {
     }
     #expect(try Data(contentsOf: folder.url.appendingPathComponent("model.safetensors")) == before)
   }
+
+  @Test("a metrics line cut short by a kill is dropped when the run resumes, not read as an earlier step")
+  func cutMetricsLine() throws {
+    let folder = try Self.folder()
+    let url = folder.url.appendingPathComponent("run.metrics.jsonl")
+    let whole = (1...3).map { "{\"step\":\($0),\"loss\":1.5}" }
+    // The checkpoint is of step 3; the killed run went on to step 4 and died writing the line of a step 1x.
+    try Data((whole + ["{\"step\":4,\"loss\":1.4}", "{\"step\":1"]).joined(separator: "\n").utf8).write(to: url)
+    _ = try MetricsLog(url: url, keepingStepsUpTo: 3)
+    #expect(try String(contentsOf: url, encoding: .utf8) == whole.joined(separator: "\n") + "\n")
+  }
 }
