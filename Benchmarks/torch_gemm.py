@@ -23,13 +23,13 @@ def workloads():
             yield f"gemm-{m}x{k}x{n}-{'nt' if transposed else 'nn'}", m, k, n, transposed
 
 
-def calls_per_second(body, minimum_seconds=0.2):
+def calls_per_second(body, minimum_seconds=0.2, clock=time.perf_counter):
     calls = 0
-    start = time.perf_counter()
+    start = clock()
     while True:
         body()
         calls += 1
-        elapsed = time.perf_counter() - start
+        elapsed = clock() - start
         if elapsed >= minimum_seconds:
             return calls / elapsed
 
@@ -40,6 +40,9 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time with this thread's CPU time instead of wall time (meaningful for 1 thread; "
+                             "compare with Benchmarks/microkernel.c)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     generator = torch.Generator().manual_seed(42)
@@ -58,7 +61,8 @@ def main():
 
         product()
         flops = 2.0 * m * n * k
-        speeds = sorted(calls_per_second(product) * flops / 1e9 for _ in range(args.repetitions))
+        clock = time.thread_time if args.cpu_time else time.perf_counter
+        speeds = sorted(calls_per_second(product, clock=clock) * flops / 1e9 for _ in range(args.repetitions))
         median = statistics.median(speeds)
         if args.json:
             record = {"workload": name, "unit": "GFLOP/s", "threads": args.threads,

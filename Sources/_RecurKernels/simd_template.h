@@ -568,8 +568,23 @@ static void pack_b(int trans_b, const float *b, long ldb, long j0, long nc, long
       PACK_B_TRANSPOSED(b, ldb, j0 + jr, nc - jr < NR ? nc - jr : NR, p0, kc, out + jr * kc);
     return;
   }
-  long full = nc / NR * NR;
-  for (long p = 0; p < kc; p++) {
+  long full = nc / NR * NR, p = 0;
+  // Four rows at a time, so each panel receives 4 * NR contiguous floats per pass.
+  for (; p + 4 <= kc; p += 4) {
+    const float *src = b + (p0 + p) * ldb + j0;
+    for (long jr = 0; jr < full; jr += NR) {
+      float *dst = out + jr * kc + p * NR;
+      for (long q = 0; q < 4; q++) memcpy(dst + q * NR, src + q * ldb + jr, NR * sizeof(float));
+    }
+    if (full < nc) {
+      for (long q = 0; q < 4; q++) {
+        float *dst = out + full * kc + (p + q) * NR;
+        memcpy(dst, src + q * ldb + full, (size_t)(nc - full) * sizeof(float));
+        memset(dst + (nc - full), 0, (size_t)(NR - (nc - full)) * sizeof(float));
+      }
+    }
+  }
+  for (; p < kc; p++) {
     const float *src = b + (p0 + p) * ldb + j0;
     for (long jr = 0; jr < full; jr += NR) memcpy(out + jr * kc + p * NR, src + jr, NR * sizeof(float));
     if (full < nc) {

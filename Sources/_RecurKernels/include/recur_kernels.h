@@ -46,6 +46,12 @@ typedef enum {
   RECUR_ACT_RELU = 3,
 } recur_activation;
 
+// Accuracy of the vectorized transcendental functions (AVX2+FMA, NEON), measured against double
+// precision in Tests/RecurTests/Kernels/KernelMathTests.swift: exp (Cody–Waite reduction, degree-6
+// Cephes polynomial) 1.7e-7 relative; sigmoid 1.7e-7 (libm float twin: 1.7e-7); tanh 1.5e-7 (libm twin:
+// 1.6e-7); the tested bound is 1e-6. exp clamps its input to [-87.3, 88.4], so sigmoid(x) for x < -87.3
+// (a subnormal result) comes out as about 1.2e-38 instead.
+
 /// y[i] = act(x[i]) for i < n. `x` and `y` may alias.
 void recur_activate_f32(long n, recur_activation act, const float *x, float *y);
 void recur_activate_f32_scalar(long n, recur_activation act, const float *x, float *y);
