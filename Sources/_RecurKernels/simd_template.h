@@ -492,7 +492,8 @@ static void gemv_columns(long m, float alpha, const float *a, long lda, const fl
   for (; p < m; p++) {
     const float *r0 = a + p * lda + j0;
     VF x0 = V_SET1(x[p]);
-    for (long j = 0; j < width; j += VL) V_STORE(acc + j, V_FMA(load_n(r0 + j, chunk(width, j)), x0, V_LOAD(acc + j)));
+    for (long j = 0; j < width; j += VL)
+      V_STORE(acc + j, V_FMA(load_n(r0 + j, chunk(width, j)), x0, V_LOAD(acc + j)));
   }
   for (long j = 0; j < width; j++) {
     float t = alpha * acc[j];
@@ -691,7 +692,7 @@ static void k_gemm_slice(int trans_a, int trans_b, long m, long n, long k, float
     int mat_trans = row ? !trans_b : trans_a;  // the product is op'(mat) x with op' = transpose or not
     const float *xs = row ? a : b;
     long incx = row ? (trans_a ? lda : 1) : (trans_b ? 1 : ldb);
-    float *x = (float *)xs;
+    const float *x = xs;
     float *copy = NULL;
     if (incx != 1 && k > 0) {
       copy = malloc((size_t)k * sizeof(float));

@@ -98,7 +98,9 @@ struct Bench: ParsableCommand {
     }
     let selected = try BenchRegistry.select(workloads)
     if list {
-      for workload in selected { print(workload.name.padding(toLength: 26, withPad: " ", startingAt: 0) + workload.summary) }
+      for workload in selected {
+        print(workload.name.padding(toLength: 26, withPad: " ", startingAt: 0) + workload.summary)
+      }
       return
     }
     let threadCount = threads ?? Compute.threadCount

@@ -23,8 +23,8 @@ private func maxRelativeError(
   return worst
 }
 
-/// A dense grid over [lower, upper] (every input bit pattern near zero is not needed: the grid is fine
-/// enough to cross every polynomial branch and exponent).
+/// `count` evenly spaced points over [lower, upper]: fine enough to cross every branch of the polynomials
+/// and every binade of the outputs.
 private func grid(_ lower: Float, _ upper: Float, count: Int = 200_001) -> [Float] {
   (0..<count).map { lower + (upper - lower) * Float($0) / Float(count - 1) }
 }
@@ -36,14 +36,18 @@ struct KernelMathTests {
   @Test("Vectorized sigmoid and tanh are within 1e-6 relative error of exact values")
   func activationAccuracy() {
     let sigmoidInputs = grid(-87, 87) + grid(-1e-3, 1e-3, count: 2001)
-    let fastSigmoid = maxRelativeError(sigmoidInputs, { recur_activate_f32($2, RECUR_ACT_SIGMOID, $0, $1) }, reference: sigmoid)
-    let libmSigmoid = maxRelativeError(sigmoidInputs, { recur_activate_f32_scalar($2, RECUR_ACT_SIGMOID, $0, $1) }, reference: sigmoid)
+    let fastSigmoid = maxRelativeError(
+      sigmoidInputs, { recur_activate_f32($2, RECUR_ACT_SIGMOID, $0, $1) }, reference: sigmoid)
+    let libmSigmoid = maxRelativeError(
+      sigmoidInputs, { recur_activate_f32_scalar($2, RECUR_ACT_SIGMOID, $0, $1) }, reference: sigmoid)
     #expect(fastSigmoid.error <= 1e-6, "sigmoid worst at \(fastSigmoid.at)")
     #expect(libmSigmoid.error <= 1e-6, "scalar sigmoid worst at \(libmSigmoid.at)")
 
     let tanhInputs = (grid(-20, 20) + grid(-1, 1) + grid(-1e-4, 1e-4, count: 2001)).filter { $0 != 0 }
-    let fastTanh = maxRelativeError(tanhInputs, { recur_activate_f32($2, RECUR_ACT_TANH, $0, $1) }, reference: tanh)
-    let libmTanh = maxRelativeError(tanhInputs, { recur_activate_f32_scalar($2, RECUR_ACT_TANH, $0, $1) }, reference: tanh)
+    let fastTanh = maxRelativeError(
+      tanhInputs, { recur_activate_f32($2, RECUR_ACT_TANH, $0, $1) }, reference: tanh)
+    let libmTanh = maxRelativeError(
+      tanhInputs, { recur_activate_f32_scalar($2, RECUR_ACT_TANH, $0, $1) }, reference: tanh)
     #expect(fastTanh.error <= 1e-6, "tanh worst at \(fastTanh.at)")
     #expect(libmTanh.error <= 1e-6, "scalar tanh worst at \(libmTanh.at)")
   }
