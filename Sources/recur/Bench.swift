@@ -4,30 +4,43 @@ import Foundation
 import Recur
 
 /// A measurable workload of `recur bench`: one repetition runs it long enough to time and returns its
-/// speed in `unit`.
+/// figure in `unit` (a speed such as GFLOP/s or tokens/s, where higher is better, or a cost such as ms or
+/// MiB, where lower is better).
 protocol BenchWorkload {
   /// The workload's name, e.g. "gemm-32x512x2048-nt"; `recur bench` selects workloads by name or prefix.
   var name: String { get }
-  /// The unit of the measured speed, e.g. "GFLOP/s" (larger is better).
+  /// The unit of the measured figure, e.g. "GFLOP/s" or "tokens/s" (higher is better), "ms" or "MiB"
+  /// (lower is better).
   var unit: String { get }
   /// One line saying what is measured.
   var summary: String { get }
   /// Prepares the inputs and returns a closure that runs one repetition on `threads` threads and returns
-  /// its speed.
-  func prepare(threads: Int) -> () -> Double
+  /// its figure.
+  func prepare(threads: Int) throws -> () -> Double
 }
 
 /// Every workload `recur bench` knows, in the order they run. New families of workloads add their list here.
 enum BenchRegistry {
-  static var workloads: [any BenchWorkload] { GEMMWorkload.all }
+  static var workloads: [any BenchWorkload] {
+    GEMMWorkload.all + TrainingWorkload.all + [GenerationWorkload()] + LSTMLayerWorkload.all + [MemoryWorkload()]
+  }
 
-  /// The workloads whose name equals or starts with one of `patterns` (all when `patterns` is empty).
+  /// The workloads whose name equals or starts with one of `patterns` (all when `patterns` is empty); a
+  /// pattern `lstm-layer-H-B-T` names that shape even when it is not in the list.
   static func select(_ patterns: [String]) throws -> [any BenchWorkload] {
     if patterns.isEmpty { return workloads }
-    for pattern in patterns where !workloads.contains(where: { $0.name.hasPrefix(pattern) }) {
-      throw CLIError("no benchmark workload is named or starts with '\(pattern)' (see recur bench --list)")
+    var selected: [any BenchWorkload] = []
+    for pattern in patterns {
+      let matching = workloads.filter { $0.name.hasPrefix(pattern) }
+      if !matching.isEmpty {
+        selected += matching.filter { workload in !selected.contains { $0.name == workload.name } }
+      } else if let shape = LSTMLayerWorkload(name: pattern) {
+        if !selected.contains(where: { $0.name == shape.name }) { selected.append(shape) }
+      } else {
+        throw CLIError("no benchmark workload is named or starts with '\(pattern)' (see recur bench --list)")
+      }
     }
-    return workloads.filter { workload in patterns.contains { workload.name.hasPrefix($0) } }
+    return selected
   }
 }
 
@@ -49,7 +62,9 @@ struct Bench: ParsableCommand {
     abstract: "Measure the speed of Recur's kernels and workloads.",
     discussion: """
       Runs each selected workload for a number of timed repetitions and prints the median, minimum and \
-      maximum speed. Workloads are chosen by name or name prefix: `recur bench gemm` runs every GEMM shape.
+      maximum. Workloads are chosen by name or name prefix: `recur bench gemm` runs every GEMM shape, \
+      `recur bench train` every training workload; `lstm-layer-H-B-T` runs any LSTM layer shape. Units: \
+      GFLOP/s and tokens/s (higher is better), ms and MiB (lower is better).
       """
   )
 
@@ -68,12 +83,19 @@ struct Bench: ParsableCommand {
   @Option(help: "Timed repetitions per workload.")
   var repetitions = 5
 
+  @Option(help: .hidden)
+  var memoryChild: String?
+
   func validate() throws {
     if let threads, threads < 1 { throw CLIError("--threads must be at least 1, got \(threads)") }
     if repetitions < 1 { throw CLIError("--repetitions must be at least 1, got \(repetitions)") }
   }
 
   func run() throws {
+    if let memoryChild {
+      try MemoryWorkload.runChild(memoryChild, threads: threads ?? Compute.threadCount)
+      return
+    }
     let selected = try BenchRegistry.select(workloads)
     if list {
       for workload in selected {
@@ -87,7 +109,7 @@ struct Bench: ParsableCommand {
       print("workload".padding(toLength: 26, withPad: " ", startingAt: 0) + "   median      min      max  unit")
     }
     for workload in selected {
-      let repetition = workload.prepare(threads: threadCount)
+      let repetition = try workload.prepare(threads: threadCount)
       let speeds = (0..<repetitions).map { _ in repetition() }.sorted()
       let median = speeds.count % 2 == 1
         ? speeds[speeds.count / 2] : (speeds[speeds.count / 2 - 1] + speeds[speeds.count / 2]) / 2

@@ -227,3 +227,64 @@ extension RecurrentLayer {
     }
   }
 }
+
+/// The reusable buffers of a standalone ``RecurrentLayer`` pass (see
+/// ``RecurrentLayer/trainingPass(input:outputGradient:workspace:gradient:inputGradient:)``): the forward
+/// caches and the backward scratch. Buffers grow to the largest sequence seen and are then reused.
+public final class LayerWorkspace<Scalar: RecurScalar> {
+  let cache = LayerCache<Scalar>()
+  /// An empty workspace; its buffers grow on first use.
+  public init() {}
+}
+
+extension RecurrentLayer {
+  /// One layer forward over a whole sequence from the zero state, then back-propagation through time of
+  /// `outputGradient`: the unit of work of the DeepBench LSTM training benchmark (and of PyTorch's
+  /// `nn.LSTM` forward + `backward`).
+  ///
+  /// - Parameters:
+  ///   - input: x_1 … x_T, time-major, shape [T, B, I].
+  ///   - outputGradient: ∂L/∂h_t for every step, shape [T, B, H].
+  ///   - workspace: reusable buffers.
+  ///   - gradient: receives dW_ih, dW_hh, db_ih, db_hh, accumulated (`+=`).
+  ///   - inputGradient: receives dL/dx_t, shape [T, B, I] (overwritten; it must have that shape).
+  ///   The states h_1 … h_T stay in `workspace`; ``outputs(batch:steps:workspace:)`` copies them out.
+  /// - Throws: ``ModelError`` when a shape does not fit the layer.
+  public func trainingPass(
+    input: Tensor<Scalar>, outputGradient: Tensor<Scalar>, workspace: LayerWorkspace<Scalar>,
+    gradient: inout RecurrentLayer, inputGradient: inout Tensor<Scalar>
+  ) throws {
+    guard input.shape.count == 3, input.shape[2] == inputSize, input.shape[0] > 0, input.shape[1] > 0 else {
+      throw ModelError("layer input must have shape [T, B, \(inputSize)], got \(input.shape)")
+    }
+    let T = input.shape[0], B = input.shape[1]
+    guard outputGradient.shape == [T, B, hiddenSize] else {
+      throw ModelError("output gradient must have shape [\(T), \(B), \(hiddenSize)], got \(outputGradient.shape)")
+    }
+    guard inputGradient.shape == input.shape else {
+      throw ModelError("input gradient must have the input's shape \(input.shape), got \(inputGradient.shape)")
+    }
+    guard gradient.kind == kind, gradient.inputSize == inputSize, gradient.hiddenSize == hiddenSize else {
+      throw ModelError("the gradient layer's shape differs from the layer's")
+    }
+    input.withPointer { x in
+      forward(input: x, steps: T, batch: B, lengths: nil, initialH: nil, initialC: nil, cache: workspace.cache)
+      outputGradient.withPointer { dOut in
+        inputGradient.withMutablePointer { dx in
+          backward(
+            input: x, steps: T, batch: B, lengths: nil, outputGradient: dOut, finalHGradient: nil,
+            finalCGradient: nil, cache: workspace.cache, gradient: &gradient, inputGradient: dx, deltaNorms: nil)
+        }
+      }
+    }
+  }
+
+  /// The states h_1 … h_T of the last ``trainingPass(input:outputGradient:workspace:gradient:inputGradient:)``
+  /// run in `workspace`, shape [T, B, H] (a new tensor).
+  public func outputs(batch: Int, steps: Int, workspace: LayerWorkspace<Scalar>) -> Tensor<Scalar> {
+    let count = steps * batch * hiddenSize
+    return Tensor(
+      shape: [steps, batch, hiddenSize],
+      scalars: Array(UnsafeBufferPointer(start: workspace.cache.h.pointer + batch * hiddenSize, count: count)))
+  }
+}
