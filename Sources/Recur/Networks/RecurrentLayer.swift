@@ -72,6 +72,8 @@ final class LayerCache<Scalar: RecurScalar> {
   /// For token inputs (``EmbeddedTokens``), V × GH: the projected table E W_ihᵀ + b_ih in the forward pass,
   /// then the per-token sums of dL/dxp in the backward pass.
   let tokenRows = Buffer<Scalar>()
+  /// GH: the input-side bias (b_ih, plus b_hh for additive cells) forward, bias-gradient sums backward.
+  let bias = Buffer<Scalar>()
 }
 
 /// Token inputs of a bottom layer read through an embedding table, x_t = E[id_t].
@@ -111,6 +113,15 @@ extension RecurrentLayer {
     let c = cell.hasMemoryCell ? cache.c.reserve((T + 1) * BH) : nil
     let cc = cache.cache.reserve(max(1, T * B * cell.cacheWidth * H))
     let hp = cache.hp.reserve(B * G)
+    // For cells that only add xp and hp (all but the GRU, whose reset gate scales hp), b_hh joins b_ih in
+    // the input projection and the per-step product starts from zero.
+    let additive = !cell.separateRecurrentGradient
+    let inputBias = cache.bias.reserve(G)
+    biasIH.withPointer { bih in
+      biasHH.withPointer { bhh in
+        for j in 0..<G { inputBias[j] = additive ? bih[j] + bhh[j] : bih[j] }
+      }
+    }
     if let initialH { h.update(from: initialH, count: BH) } else { h.update(repeating: 0, count: BH) }
     if let c {
       if let initialC { c.update(from: initialC, count: BH) } else { c.update(repeating: 0, count: BH) }
@@ -119,7 +130,7 @@ extension RecurrentLayer {
       // xp_t = row id_t of E W_ih^T + b_ih, the table computed in one GEMM of V rows.
       let V = tokens.vocabularySize
       let table = cache.tokenRows.reserve(V * G)
-      biasIH.withPointer { Scalar.addRowVector(rows: V, width: G, vector: $0, beta: 0, c: table, ldc: G) }
+      Scalar.addRowVector(rows: V, width: G, vector: inputBias, beta: 0, c: table, ldc: G)
       weightIH.withPointer { w in
         Scalar.gemm(
           transposeA: false, transposeB: true, m: V, n: G, k: inputSize, alpha: 1, a: tokens.table, lda: inputSize,
@@ -128,7 +139,7 @@ extension RecurrentLayer {
       for r in 0..<(T * B) { (xp + r * G).update(from: table + Int(tokens.ids[r]) * G, count: G) }
     } else {
       // xp = X W_ih^T + b_ih for all T steps in one GEMM.
-      biasIH.withPointer { Scalar.addRowVector(rows: T * B, width: G, vector: $0, beta: 0, c: xp, ldc: G) }
+      Scalar.addRowVector(rows: T * B, width: G, vector: inputBias, beta: 0, c: xp, ldc: G)
       weightIH.withPointer { w in
         Scalar.gemm(
           transposeA: false, transposeB: true, m: T * B, n: G, k: inputSize, alpha: 1, a: input, lda: inputSize,
@@ -145,16 +156,17 @@ extension RecurrentLayer {
       biasHH.withPointer { bhh in
         for t in 0..<T {
           let hPrev = h + t * BH, hNext = h + (t + 1) * BH
-          // hp = W_hh s_{t-1} + b_hh
-          Scalar.addRowVector(rows: B, width: G, vector: bhh, beta: 0, c: hp, ldc: G)
+          // hp = W_hh s_{t-1} + b_hh (b_hh already in xp for additive cells)
+          if !additive { Scalar.addRowVector(rows: B, width: G, vector: bhh, beta: 0, c: hp, ldc: G) }
+          let beta: Scalar = additive ? 0 : 1
           if let packed {
             Scalar.gemmPacked(
-              transposeA: false, m: B, n: G, k: H, alpha: 1, a: hPrev, lda: H, packed: packed, beta: 1, c: hp,
+              transposeA: false, m: B, n: G, k: H, alpha: 1, a: hPrev, lda: H, packed: packed, beta: beta, c: hp,
               ldc: G)
           } else {
             Scalar.gemm(
               transposeA: false, transposeB: true, m: B, n: G, k: H, alpha: 1, a: hPrev, lda: H, b: whh, ldb: H,
-              beta: 1, c: hp, ldc: G)
+              beta: beta, c: hp, ldc: G)
           }
           cell.forward(
             batch: B, hidden: H, xp: xp + t * B * G, hp: hp, hPrev: hPrev, cPrev: c.map { $0 + t * BH },
@@ -264,6 +276,7 @@ extension RecurrentLayer {
     if c != nil, dc != cache.dc.pointer { cache.dc.pointer.update(from: dc, count: BH) }
 
     // Weight gradients for all steps at once: dW_ih += dXP^T X, dW_hh += dHP^T H_{0..T-1}.
+    let biasSums = cache.bias.reserve(G)
     if let tokens {
       // S[v] = Σ_{t: id_t = v} dxp_t; then dW_ih += S^T E, db_ih += Σ_v S[v], dE += S W_ih.
       let V = tokens.vocabularySize
@@ -278,7 +291,8 @@ extension RecurrentLayer {
           transposeA: true, transposeB: false, m: G, n: inputSize, k: V, alpha: 1, a: sums, lda: G, b: tokens.table,
           ldb: inputSize, beta: 1, c: dw, ldc: inputSize)
       }
-      gradient.biasIH.withMutablePointer { Scalar.sumRows(rows: V, width: G, a: sums, lda: G, out: $0) }
+      biasSums.update(repeating: 0, count: G)
+      Scalar.sumRows(rows: V, width: G, a: sums, lda: G, out: biasSums)
       if let embeddingGradient {
         weightIH.withPointer { w in
           Scalar.gemm(
@@ -292,14 +306,21 @@ extension RecurrentLayer {
           transposeA: true, transposeB: false, m: G, n: inputSize, k: T * B, alpha: 1, a: dxp, lda: G, b: input,
           ldb: inputSize, beta: 1, c: dw, ldc: inputSize)
       }
-      gradient.biasIH.withMutablePointer { Scalar.sumRows(rows: T * B, width: G, a: dxp, lda: G, out: $0) }
+      biasSums.update(repeating: 0, count: G)
+      Scalar.sumRows(rows: T * B, width: G, a: dxp, lda: G, out: biasSums)
     }
+    // db_ih += Σ_t dxp_t; for additive cells dhp = dxp, so db_hh gets the same sums.
+    let additive = !cell.separateRecurrentGradient
+    gradient.biasIH.withMutablePointer { db in for j in 0..<G { db[j] += biasSums[j] } }
+    if additive { gradient.biasHH.withMutablePointer { db in for j in 0..<G { db[j] += biasSums[j] } } }
     gradient.weightHH.withMutablePointer { dw in
       Scalar.gemm(
         transposeA: true, transposeB: false, m: G, n: H, k: T * B, alpha: 1, a: dhp, lda: G, b: h, ldb: H,
         beta: 1, c: dw, ldc: H)
     }
-    gradient.biasHH.withMutablePointer { Scalar.sumRows(rows: T * B, width: G, a: dhp, lda: G, out: $0) }
+    if !additive {
+      gradient.biasHH.withMutablePointer { Scalar.sumRows(rows: T * B, width: G, a: dhp, lda: G, out: $0) }
+    }
     if tokens == nil, let inputGradient {
       weightIH.withPointer { w in
         Scalar.gemm(
