@@ -63,9 +63,13 @@ public enum Compute {
     }
   }
 
+  /// The fewest multiply-adds for which ``sgemmPacked(transposeA:m:n:k:alpha:a:lda:packed:beta:c:ldc:threads:)``
+  /// splits a product across threads.
+  public static let packedParallelMinimum = 8.0 * 1024 * 1024
+
   /// C = alpha · op(A) · op(B) + beta · C in single precision with op(B) packed once by `recur_sgemm_pack_b`
   /// (see `Float.packMatrix`), split across threads as ``sgemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:threads:)``
-  /// splits the same product.
+  /// splits the same product, from ``packedParallelMinimum`` multiply-adds.
   /// - Parameters:
   ///   - transposeA: op(A) = Aᵀ (A stored K × M) when true.
   ///   - m: M, the rows of C.
@@ -84,7 +88,10 @@ public enum Compute {
     packed: UnsafePointer<Float>, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int? = nil
   ) {
     let ta: Int32 = transposeA ? 1 : 0
-    let parts = recur_sgemm_parallel_parts(m, n, k, max(1, threads ?? threadCount))
+    // A packed product is a per-step product, called once per time step: waking the other threads costs
+    // tens of microseconds every step, so it is split only from `packedParallelMinimum` multiply-adds.
+    let large = Double(m) * Double(n) * Double(k) >= packedParallelMinimum
+    let parts = large ? recur_sgemm_parallel_parts(m, n, k, max(1, threads ?? threadCount)) : 1
     if parts <= 1 {
       recur_sgemm_packed(ta, m, n, k, alpha, a, lda, packed, beta, c, ldc)
       return
