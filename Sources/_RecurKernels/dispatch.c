@@ -24,10 +24,27 @@ static void scalar_gemm_slice(int trans_a, int trans_b, long m, long n, long k, 
                      ldc);
 }
 
+// The scalar "packed" B is op(B) copied as a plain K x N matrix.
+static long scalar_packed_b_size(long n, long k) { return (n > 0 ? n : 1) * (k > 0 ? k : 1); }
+
+static void scalar_pack_b_whole(int trans_b, long n, long k, const float *b, long ldb, float *packed) {
+  for (long p = 0; p < k; p++)
+    for (long j = 0; j < n; j++) packed[p * n + j] = trans_b ? b[j * ldb + p] : b[p * ldb + j];
+}
+
+static void scalar_gemm_packed_slice(int trans_a, long m, long n, long k, float alpha, const float *a, long lda,
+                                     const float *packed, float beta, float *c, long ldc, long i0, long i1,
+                                     long j0, long j1) {
+  scalar_gemm_slice(trans_a, 0, m, n, k, alpha, a, lda, packed, n, beta, c, ldc, i0, i1, j0, j1);
+}
+
 static const recur_f32_kernels scalar_kernels = {
     .activate = recur_activate_f32_scalar,
     .activate_backward = recur_activate_backward_f32_scalar,
     .gemm_slice = scalar_gemm_slice,
+    .packed_b_size = scalar_packed_b_size,
+    .pack_b_whole = scalar_pack_b_whole,
+    .gemm_packed_slice = scalar_gemm_packed_slice,
     .gemv = recur_sgemv_scalar,
     .add_row_vector = recur_add_row_vector_f32_scalar,
     .sum_rows = recur_sum_rows_f32_scalar,
@@ -143,6 +160,37 @@ void recur_sgemm_part(int trans_a, int trans_b, long m, long n, long k, float al
     K()->gemm_slice(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, first, last, 0, n);
   else
     K()->gemm_slice(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0, m, first, last);
+}
+
+// MARK: - GEMM with B packed once
+
+long recur_sgemm_packed_b_size(long n, long k) { return K()->packed_b_size(n, k); }
+
+void recur_sgemm_pack_b(int trans_b, long n, long k, const float *b, long ldb, float *packed) {
+  if (n <= 0) return;
+  K()->pack_b_whole(trans_b, n, k, b, ldb, packed);
+}
+
+void recur_sgemm_packed(int trans_a, long m, long n, long k, float alpha, const float *a, long lda,
+                        const float *packed, float beta, float *c, long ldc) {
+  if (m <= 0 || n <= 0) return;
+  K()->gemm_packed_slice(trans_a, m, n, k, alpha, a, lda, packed, beta, c, ldc, 0, m, 0, n);
+}
+
+void recur_sgemm_packed_part(int trans_a, long m, long n, long k, float alpha, const float *a, long lda,
+                             const float *packed, float beta, float *c, long ldc, long part, long parts) {
+  if (m <= 0 || n <= 0 || parts < 1 || part < 0 || part >= parts) return;
+  // The same split as recur_sgemm_part: RECUR_SLICE_GRAIN is a multiple of every register tile width.
+  int split_rows = m >= n;
+  long extent = split_rows ? m : n;
+  long grains = (extent + RECUR_SLICE_GRAIN - 1) / RECUR_SLICE_GRAIN;
+  long first = grains * part / parts * RECUR_SLICE_GRAIN, last = grains * (part + 1) / parts * RECUR_SLICE_GRAIN;
+  if (last > extent) last = extent;
+  if (first >= last) return;
+  if (split_rows)
+    K()->gemm_packed_slice(trans_a, m, n, k, alpha, a, lda, packed, beta, c, ldc, first, last, 0, n);
+  else
+    K()->gemm_packed_slice(trans_a, m, n, k, alpha, a, lda, packed, beta, c, ldc, 0, m, first, last);
 }
 
 // MARK: - Dispatching entry points

@@ -13,6 +13,13 @@ typedef struct {
   void (*gemm_slice)(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
                      const float *b, long ldb, float beta, float *c, long ldc, long i0, long i1, long j0,
                      long j1);
+  /// GEMM with op(B) packed once (see recur_sgemm_pack_b): the packed size in floats, the packing, and a
+  /// slice of the product; j0 of a slice is a multiple of every register tile width.
+  long (*packed_b_size)(long n, long k);
+  void (*pack_b_whole)(int trans_b, long n, long k, const float *b, long ldb, float *packed);
+  void (*gemm_packed_slice)(int trans_a, long m, long n, long k, float alpha, const float *a, long lda,
+                            const float *packed, float beta, float *c, long ldc, long i0, long i1, long j0,
+                            long j1);
   void (*gemv)(int trans_a, long m, long n, float alpha, const float *a, long lda, const float *x, float beta,
                float *y);
   void (*add_row_vector)(long rows, long width, const float *bias, float beta, float *c, long ldc);

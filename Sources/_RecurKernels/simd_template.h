@@ -680,6 +680,71 @@ static void gemm_blocked(int trans_a, int trans_b, long k, float alpha, const fl
   }
 }
 
+// MARK: - GEMM with op(B) packed once
+
+// A product whose B operand is the same for many calls (the recurrent weight W_hh, used once per time
+// step) packs op(B) once, whole, in the layout gemm_blocked packs it block by block: for each block of K
+// (cut exactly as gemm_blocked cuts it, from K alone) at row pc, the NR-column panels of kc x NR follow
+// each other from packed + pc * npad, npad being N rounded up to NR. Every element of C is then computed
+// with the same operations in the same order as by gemm_blocked, so the results are bitwise equal.
+static long k_packed_b_size(long n, long k) {
+  long npad = (n + NR - 1) / NR * NR;
+  return (k > 0 ? k : 1) * (npad > 0 ? npad : NR);
+}
+
+static void k_pack_b_whole(int trans_b, long n, long k, const float *b, long ldb, float *packed) {
+  long kblocks = k > KC_MAX ? (k + KC_MAX - 1) / KC_MAX : 1;
+  long kc_size = (k + kblocks - 1) / kblocks;
+  long npad = (n + NR - 1) / NR * NR;
+  for (long pb = 0; pb < kblocks; pb++) {
+    long pc = pb * kc_size, kc = k - pc < kc_size ? k - pc : kc_size;
+    if (kc <= 0) continue;
+    pack_b(trans_b, b, ldb, 0, n, pc, kc, packed + pc * npad);
+  }
+}
+
+// C[i0:i1, j0:j1] of C = alpha op(A) B + beta C with B packed by k_pack_b_whole; j0 is a multiple of NR.
+static void k_gemm_packed_slice(int trans_a, long m, long n, long k, float alpha, const float *a, long lda,
+                                const float *packed, float beta, float *c, long ldc, long i0, long i1, long j0,
+                                long j1) {
+  (void)m;
+  if (i0 >= i1 || j0 >= j1) return;
+  long kblocks = k > KC_MAX ? (k + KC_MAX - 1) / KC_MAX : 1;
+  long kc_size = (k + kblocks - 1) / kblocks;
+  long npad = (n + NR - 1) / NR * NR;
+  long kc_alloc = kc_size > 0 ? kc_size : 1;
+  float *ap = scratch_get(&pack_a_scratch, (size_t)kc_alloc * MC_BLOCK);
+  if (!ap) return;
+  _Alignas(64) float acc[MR * NR];
+  for (long pb = 0; pb < kblocks; pb++) {
+    long pc = pb * kc_size, kc = k - pc < kc_size ? k - pc : kc_size;
+    if (kc < 0) kc = 0;
+    float beta_block = pb == 0 ? beta : 1.0f;
+    const float *block = packed + pc * npad;
+    for (long ic = i0; ic < i1; ic += MC_BLOCK) {
+      long mc = i1 - ic < MC_BLOCK ? i1 - ic : MC_BLOCK;
+      for (long ir = 0; ir < mc; ir += MR)
+        pack_a(trans_a, a, lda, ic + ir, mc - ir < MR ? mc - ir : MR, pc, kc, ap + ir * kc);
+      for (long jr = j0; jr < j1; jr += NR) {
+        long nr = j1 - jr < NR ? j1 - jr : NR;
+        const float *bp = block + jr * kc;
+        for (long ir = 0; ir < mc; ir += MR) {
+          long mr = mc - ir < MR ? mc - ir : MR;
+          float *tile = c + (ic + ir) * ldc + jr;
+          for (long r = 0; r < mr; r++) PREFETCH_TILE_ROW(tile + r * ldc);
+#ifdef MICRO_KERNEL_4
+          if (mr <= 4)
+            MICRO_KERNEL_4(kc, ap + ir * kc, bp, acc);
+          else
+#endif
+            MICRO_KERNEL(kc, ap + ir * kc, bp, acc);
+          store_tile(acc, tile, ldc, mr, nr, alpha, beta_block);
+        }
+      }
+    }
+  }
+}
+
 static void k_gemm_slice(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
                          const float *b, long ldb, float beta, float *c, long ldc, long i0, long i1, long j0,
                          long j1) {
@@ -719,6 +784,9 @@ const recur_f32_kernels KERNEL_TABLE = {
     .activate = k_activate,
     .activate_backward = k_activate_backward,
     .gemm_slice = k_gemm_slice,
+    .packed_b_size = k_packed_b_size,
+    .pack_b_whole = k_pack_b_whole,
+    .gemm_packed_slice = k_gemm_packed_slice,
     .gemv = k_gemv,
     .add_row_vector = k_add_row_vector,
     .sum_rows = k_sum_rows,

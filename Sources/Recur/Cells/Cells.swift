@@ -15,6 +15,7 @@ public struct ElmanCell: RecurrentCell {
   public var cacheWidth: Int { 0 }
   public var separateRecurrentGradient: Bool { false }
 
+  @_specialize(where S == Float)
   public func forward<S: RecurScalar>(
     batch: Int, hidden: Int, xp: UnsafePointer<S>, hp: UnsafePointer<S>,
     hPrev: UnsafePointer<S>, cPrev: UnsafePointer<S>?,
@@ -24,6 +25,7 @@ public struct ElmanCell: RecurrentCell {
     S.rnnForward(batch: batch, hidden: hidden, act: activation, xp: xp, hp: hp, h: h)
   }
 
+  @_specialize(where S == Float)
   public func backward<S: RecurScalar>(
     batch: Int, hidden: Int, cache: UnsafePointer<S>,
     hPrev: UnsafePointer<S>, cPrev: UnsafePointer<S>?, h: UnsafePointer<S>, c: UnsafePointer<S>?,
@@ -55,6 +57,7 @@ public struct GatedCell: RecurrentCell {
   public var cacheWidth: Int { 2 }
   public var separateRecurrentGradient: Bool { false }
 
+  @_specialize(where S == Float)
   public func forward<S: RecurScalar>(
     batch: Int, hidden: Int, xp: UnsafePointer<S>, hp: UnsafePointer<S>,
     hPrev: UnsafePointer<S>, cPrev: UnsafePointer<S>?,
@@ -63,6 +66,7 @@ public struct GatedCell: RecurrentCell {
     S.gatedForward(batch: batch, hidden: hidden, act: activation, xp: xp, hp: hp, hPrev: hPrev, h: h, cache: cache)
   }
 
+  @_specialize(where S == Float)
   public func backward<S: RecurScalar>(
     batch: Int, hidden: Int, cache: UnsafePointer<S>,
     hPrev: UnsafePointer<S>, cPrev: UnsafePointer<S>?, h: UnsafePointer<S>, c: UnsafePointer<S>?,
@@ -90,6 +94,7 @@ public struct LSTMCell: RecurrentCell {
   public var cacheWidth: Int { 4 }
   public var separateRecurrentGradient: Bool { false }
 
+  @_specialize(where S == Float)
   public func forward<S: RecurScalar>(
     batch: Int, hidden: Int, xp: UnsafePointer<S>, hp: UnsafePointer<S>,
     hPrev: UnsafePointer<S>, cPrev: UnsafePointer<S>?,
@@ -98,6 +103,7 @@ public struct LSTMCell: RecurrentCell {
     S.lstmForward(batch: batch, hidden: hidden, xp: xp, hp: hp, cPrev: cPrev!, c: c!, h: h, gates: cache)
   }
 
+  @_specialize(where S == Float)
   public func backward<S: RecurScalar>(
     batch: Int, hidden: Int, cache: UnsafePointer<S>,
     hPrev: UnsafePointer<S>, cPrev: UnsafePointer<S>?, h: UnsafePointer<S>, c: UnsafePointer<S>?,
@@ -126,6 +132,7 @@ public struct GRUCell: RecurrentCell {
   public var cacheWidth: Int { 4 }
   public var separateRecurrentGradient: Bool { true }
 
+  @_specialize(where S == Float)
   public func forward<S: RecurScalar>(
     batch: Int, hidden: Int, xp: UnsafePointer<S>, hp: UnsafePointer<S>,
     hPrev: UnsafePointer<S>, cPrev: UnsafePointer<S>?,
@@ -134,6 +141,7 @@ public struct GRUCell: RecurrentCell {
     S.gruForward(batch: batch, hidden: hidden, xp: xp, hp: hp, hPrev: hPrev, h: h, cache: cache)
   }
 
+  @_specialize(where S == Float)
   public func backward<S: RecurScalar>(
     batch: Int, hidden: Int, cache: UnsafePointer<S>,
     hPrev: UnsafePointer<S>, cPrev: UnsafePointer<S>?, h: UnsafePointer<S>, c: UnsafePointer<S>?,

@@ -67,6 +67,28 @@ final class LayerCache<Scalar: RecurScalar> {
   let dc = Buffer<Scalar>()
   let dhPrev = Buffer<Scalar>()
   let dcPrev = Buffer<Scalar>()
+  /// W_hh packed once per pass for the per-step products (W_hhᵀ forward, W_hh backward).
+  let packedWeight = Buffer<Scalar>()
+  /// For token inputs (``EmbeddedTokens``), V × GH: the projected table E W_ihᵀ + b_ih in the forward pass,
+  /// then the per-token sums of dL/dxp in the backward pass.
+  let tokenRows = Buffer<Scalar>()
+  /// GH: the input-side bias (b_ih, plus b_hh for additive cells) forward, bias-gradient sums backward.
+  let bias = Buffer<Scalar>()
+}
+
+/// Token inputs of a bottom layer read through an embedding table, x_t = E[id_t].
+///
+/// The layer then never forms the T·B × I inputs: its input projection W_ih x_t + b_ih is row id_t of the
+/// V × GH table E W_ihᵀ + b_ih (one product of V rows instead of T·B), and in the backward pass the
+/// gradients dW_ih, db_ih and dE come from the per-token sums S[v] = Σ_{t: id_t = v} dL/dxp_t as Sᵀ E,
+/// column sums of S, and S W_ih: exact rewritings of the same sums, with V rows in place of T·B.
+struct EmbeddedTokens<Scalar: RecurScalar> {
+  /// T·B token ids, time-major.
+  let ids: UnsafePointer<Int32>
+  /// E, V × I.
+  let table: UnsafePointer<Scalar>
+  /// V.
+  let vocabularySize: Int
 }
 
 extension RecurrentLayer {
@@ -78,9 +100,11 @@ extension RecurrentLayer {
   ///     state is carried unchanged, so the final state is each sequence's own last state.
   ///   - initialH, initialC: s_0 (B × H each), or nil for zeros.
   /// - Returns nothing; the states h_1 … h_T are in `cache.h` from offset B·H (T·B × H).
+  @_specialize(where Scalar == Float)
   func forward(
     input: UnsafePointer<Scalar>, steps: Int, batch: Int, lengths: [Int]?,
-    initialH: UnsafePointer<Scalar>?, initialC: UnsafePointer<Scalar>?, cache: LayerCache<Scalar>
+    initialH: UnsafePointer<Scalar>?, initialC: UnsafePointer<Scalar>?, cache: LayerCache<Scalar>,
+    tokens: EmbeddedTokens<Scalar>? = nil
   ) {
     let cell = kind.cell
     let H = hiddenSize, G = gateWidth, T = steps, B = batch, BH = batch * hiddenSize
@@ -89,27 +113,61 @@ extension RecurrentLayer {
     let c = cell.hasMemoryCell ? cache.c.reserve((T + 1) * BH) : nil
     let cc = cache.cache.reserve(max(1, T * B * cell.cacheWidth * H))
     let hp = cache.hp.reserve(B * G)
+    // For cells that only add xp and hp (all but the GRU, whose reset gate scales hp), b_hh joins b_ih in
+    // the input projection and the per-step product starts from zero.
+    let additive = !cell.separateRecurrentGradient
+    let inputBias = cache.bias.reserve(G)
+    biasIH.withPointer { bih in
+      biasHH.withPointer { bhh in
+        for j in 0..<G { inputBias[j] = additive ? bih[j] + bhh[j] : bih[j] }
+      }
+    }
     if let initialH { h.update(from: initialH, count: BH) } else { h.update(repeating: 0, count: BH) }
     if let c {
       if let initialC { c.update(from: initialC, count: BH) } else { c.update(repeating: 0, count: BH) }
     }
-    // xp = X W_ih^T + b_ih for all T steps in one GEMM.
-    biasIH.withPointer { Scalar.addRowVector(rows: T * B, width: G, vector: $0, beta: 0, c: xp, ldc: G) }
-    weightIH.withPointer { w in
-      Scalar.gemm(
-        transposeA: false, transposeB: true, m: T * B, n: G, k: inputSize, alpha: 1, a: input, lda: inputSize,
-        b: w, ldb: inputSize, beta: 1, c: xp, ldc: G)
+    if let tokens {
+      // xp_t = row id_t of E W_ih^T + b_ih, the table computed in one GEMM of V rows.
+      let V = tokens.vocabularySize
+      let table = cache.tokenRows.reserve(V * G)
+      Scalar.addRowVector(rows: V, width: G, vector: inputBias, beta: 0, c: table, ldc: G)
+      weightIH.withPointer { w in
+        Scalar.gemm(
+          transposeA: false, transposeB: true, m: V, n: G, k: inputSize, alpha: 1, a: tokens.table, lda: inputSize,
+          b: w, ldb: inputSize, beta: 1, c: table, ldc: G)
+      }
+      for r in 0..<(T * B) { (xp + r * G).update(from: table + Int(tokens.ids[r]) * G, count: G) }
+    } else {
+      // xp = X W_ih^T + b_ih for all T steps in one GEMM.
+      Scalar.addRowVector(rows: T * B, width: G, vector: inputBias, beta: 0, c: xp, ldc: G)
+      weightIH.withPointer { w in
+        Scalar.gemm(
+          transposeA: false, transposeB: true, m: T * B, n: G, k: inputSize, alpha: 1, a: input, lda: inputSize,
+          b: w, ldb: inputSize, beta: 1, c: xp, ldc: G)
+      }
     }
     let masked = lengths.map { $0.contains { $0 < T } } ?? false
+    // W_hhᵀ is the B operand of every step's product: pack it once for all T steps (with B > 1 rows; one
+    // row is a matrix-vector product, which streams W_hh as it is).
+    let packed: UnsafeMutablePointer<Scalar>? =
+      B > 1 ? cache.packedWeight.reserve(Scalar.packedMatrixCount(n: G, k: H)) : nil
     weightHH.withPointer { whh in
+      if let packed { Scalar.packMatrix(transposeB: true, n: G, k: H, b: whh, ldb: H, packed: packed) }
       biasHH.withPointer { bhh in
         for t in 0..<T {
           let hPrev = h + t * BH, hNext = h + (t + 1) * BH
-          // hp = W_hh s_{t-1} + b_hh
-          Scalar.addRowVector(rows: B, width: G, vector: bhh, beta: 0, c: hp, ldc: G)
-          Scalar.gemm(
-            transposeA: false, transposeB: true, m: B, n: G, k: H, alpha: 1, a: hPrev, lda: H, b: whh, ldb: H,
-            beta: 1, c: hp, ldc: G)
+          // hp = W_hh s_{t-1} + b_hh (b_hh already in xp for additive cells)
+          if !additive { Scalar.addRowVector(rows: B, width: G, vector: bhh, beta: 0, c: hp, ldc: G) }
+          let beta: Scalar = additive ? 0 : 1
+          if let packed {
+            Scalar.gemmPacked(
+              transposeA: false, m: B, n: G, k: H, alpha: 1, a: hPrev, lda: H, packed: packed, beta: beta, c: hp,
+              ldc: G)
+          } else {
+            Scalar.gemm(
+              transposeA: false, transposeB: true, m: B, n: G, k: H, alpha: 1, a: hPrev, lda: H, b: whh, ldb: H,
+              beta: beta, c: hp, ldc: G)
+          }
           cell.forward(
             batch: B, hidden: H, xp: xp + t * B * G, hp: hp, hPrev: hPrev, cPrev: c.map { $0 + t * BH },
             h: hNext, c: c.map { $0 + (t + 1) * BH }, cache: cc + t * B * cell.cacheWidth * H)
@@ -139,11 +197,13 @@ extension RecurrentLayer {
   ///   - deltaNorms: if not nil, receives ‖δ^{s_t}‖ for t = 1 … T summed in squares over the batch: entry
   ///     t − 1 gets the squared norm of the future-loss gradient of s_t (h and c together for the LSTM).
   /// - Returns nothing; dL/ds_0 is left in `cache.dh` (and `cache.dc`), B × H.
+  @_specialize(where Scalar == Float)
   func backward(
     input: UnsafePointer<Scalar>, steps: Int, batch: Int, lengths: [Int]?,
     outputGradient: UnsafePointer<Scalar>, finalHGradient: UnsafePointer<Scalar>?,
     finalCGradient: UnsafePointer<Scalar>?, cache: LayerCache<Scalar>, gradient: inout RecurrentLayer,
-    inputGradient: UnsafeMutablePointer<Scalar>?, deltaNorms: UnsafeMutablePointer<Double>?
+    inputGradient: UnsafeMutablePointer<Scalar>?, deltaNorms: UnsafeMutablePointer<Double>?,
+    tokens: EmbeddedTokens<Scalar>? = nil, embeddingGradient: UnsafeMutablePointer<Scalar>? = nil
   ) {
     let cell = kind.cell
     let H = hiddenSize, G = gateWidth, T = steps, B = batch, BH = batch * hiddenSize
@@ -158,7 +218,11 @@ extension RecurrentLayer {
     if let finalCGradient { dc.update(from: finalCGradient, count: BH) } else { dc.update(repeating: 0, count: BH) }
     let masked = lengths.map { $0.contains { $0 < T } } ?? false
 
+    // W_hh is the B operand of every step's product δ^{s_{t-1}} += dhp W_hh: pack it once (see forward).
+    let packed: UnsafeMutablePointer<Scalar>? =
+      B > 1 ? cache.packedWeight.reserve(Scalar.packedMatrixCount(n: H, k: G)) : nil
     weightHH.withPointer { whh in
+      if let packed { Scalar.packMatrix(transposeB: false, n: H, k: G, b: whh, ldb: H, packed: packed) }
       for t in stride(from: T - 1, through: 0, by: -1) {
         let hPrev = h + t * BH, hNow = h + (t + 1) * BH
         let dOut = outputGradient + t * BH
@@ -194,9 +258,15 @@ extension RecurrentLayer {
           }
         }
         // δ^{s_{t-1}} = direct part + W_hh^T · dhp
-        Scalar.gemm(
-          transposeA: false, transposeB: false, m: B, n: H, k: G, alpha: 1, a: dhpT, lda: G, b: whh, ldb: H,
-          beta: 1, c: dhPrev, ldc: H)
+        if let packed {
+          Scalar.gemmPacked(
+            transposeA: false, m: B, n: H, k: G, alpha: 1, a: dhpT, lda: G, packed: packed, beta: 1, c: dhPrev,
+            ldc: H)
+        } else {
+          Scalar.gemm(
+            transposeA: false, transposeB: false, m: B, n: H, k: G, alpha: 1, a: dhpT, lda: G, b: whh, ldb: H,
+            beta: 1, c: dhPrev, ldc: H)
+        }
         swap(&dh, &dhPrev)
         if c != nil { swap(&dc, &dcPrev) }
       }
@@ -206,19 +276,52 @@ extension RecurrentLayer {
     if c != nil, dc != cache.dc.pointer { cache.dc.pointer.update(from: dc, count: BH) }
 
     // Weight gradients for all steps at once: dW_ih += dXP^T X, dW_hh += dHP^T H_{0..T-1}.
-    gradient.weightIH.withMutablePointer { dw in
-      Scalar.gemm(
-        transposeA: true, transposeB: false, m: G, n: inputSize, k: T * B, alpha: 1, a: dxp, lda: G, b: input,
-        ldb: inputSize, beta: 1, c: dw, ldc: inputSize)
+    let biasSums = cache.bias.reserve(G)
+    if let tokens {
+      // S[v] = Σ_{t: id_t = v} dxp_t; then dW_ih += S^T E, db_ih += Σ_v S[v], dE += S W_ih.
+      let V = tokens.vocabularySize
+      let sums = cache.tokenRows.reserve(V * G)
+      sums.update(repeating: 0, count: V * G)
+      for r in 0..<(T * B) {
+        let row = sums + Int(tokens.ids[r]) * G, source = dxp + r * G
+        for j in 0..<G { row[j] += source[j] }
+      }
+      gradient.weightIH.withMutablePointer { dw in
+        Scalar.gemm(
+          transposeA: true, transposeB: false, m: G, n: inputSize, k: V, alpha: 1, a: sums, lda: G, b: tokens.table,
+          ldb: inputSize, beta: 1, c: dw, ldc: inputSize)
+      }
+      biasSums.update(repeating: 0, count: G)
+      Scalar.sumRows(rows: V, width: G, a: sums, lda: G, out: biasSums)
+      if let embeddingGradient {
+        weightIH.withPointer { w in
+          Scalar.gemm(
+            transposeA: false, transposeB: false, m: V, n: inputSize, k: G, alpha: 1, a: sums, lda: G, b: w,
+            ldb: inputSize, beta: 1, c: embeddingGradient, ldc: inputSize)
+        }
+      }
+    } else {
+      gradient.weightIH.withMutablePointer { dw in
+        Scalar.gemm(
+          transposeA: true, transposeB: false, m: G, n: inputSize, k: T * B, alpha: 1, a: dxp, lda: G, b: input,
+          ldb: inputSize, beta: 1, c: dw, ldc: inputSize)
+      }
+      biasSums.update(repeating: 0, count: G)
+      Scalar.sumRows(rows: T * B, width: G, a: dxp, lda: G, out: biasSums)
     }
+    // db_ih += Σ_t dxp_t; for additive cells dhp = dxp, so db_hh gets the same sums.
+    let additive = !cell.separateRecurrentGradient
+    gradient.biasIH.withMutablePointer { db in for j in 0..<G { db[j] += biasSums[j] } }
+    if additive { gradient.biasHH.withMutablePointer { db in for j in 0..<G { db[j] += biasSums[j] } } }
     gradient.weightHH.withMutablePointer { dw in
       Scalar.gemm(
         transposeA: true, transposeB: false, m: G, n: H, k: T * B, alpha: 1, a: dhp, lda: G, b: h, ldb: H,
         beta: 1, c: dw, ldc: H)
     }
-    gradient.biasIH.withMutablePointer { Scalar.sumRows(rows: T * B, width: G, a: dxp, lda: G, out: $0) }
-    gradient.biasHH.withMutablePointer { Scalar.sumRows(rows: T * B, width: G, a: dhp, lda: G, out: $0) }
-    if let inputGradient {
+    if !additive {
+      gradient.biasHH.withMutablePointer { Scalar.sumRows(rows: T * B, width: G, a: dhp, lda: G, out: $0) }
+    }
+    if tokens == nil, let inputGradient {
       weightIH.withPointer { w in
         Scalar.gemm(
           transposeA: false, transposeB: false, m: T * B, n: inputSize, k: G, alpha: 1, a: dxp, lda: G, b: w,
@@ -250,6 +353,7 @@ extension RecurrentLayer {
   ///   - inputGradient: receives dL/dx_t, shape [T, B, I] (overwritten; it must have that shape).
   ///   The states h_1 … h_T stay in `workspace`; ``outputs(batch:steps:workspace:)`` copies them out.
   /// - Throws: ``ModelError`` when a shape does not fit the layer.
+  @_specialize(where Scalar == Float)
   public func trainingPass(
     input: Tensor<Scalar>, outputGradient: Tensor<Scalar>, workspace: LayerWorkspace<Scalar>,
     gradient: inout RecurrentLayer, inputGradient: inout Tensor<Scalar>

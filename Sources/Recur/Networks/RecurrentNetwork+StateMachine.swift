@@ -42,9 +42,10 @@ extension RecurrentNetwork: StateMachine {
     }
     let batch = try! SequenceBatch<Scalar>(steps: 1, batchSize: 1, inputs: x, targets: .classes([-1]))
     let ws = NetworkWorkspace<Scalar>()
-    withStackInput(batch, workspace: ws, dropoutGenerator: nil) { p in
+    withStackInput(batch, workspace: ws, dropoutGenerator: nil) { p, tokens in
       stack.forward(
-        input: p, steps: 1, batch: 1, lengths: nil, initialState: state, workspace: ws.stack, dropoutGenerator: nil)
+        input: p, steps: 1, batch: 1, lengths: nil, initialState: state, workspace: ws.stack, dropoutGenerator: nil,
+        tokens: tokens)
     }
     return stack.finalState(steps: 1, batch: 1, workspace: ws.stack)
   }

@@ -110,10 +110,13 @@ extension RecurrentStack {
   }
 
   /// Runs all layers over T steps of B sequences (inputs time-major, T·B × I). The top layer's states
-  /// h_1 … h_T are then at ``topOutputs(batch:workspace:)``.
+  /// h_1 … h_T are then at ``topOutputs(batch:workspace:)``. With `tokens`, the bottom layer reads its
+  /// inputs through the embedding (``EmbeddedTokens``) and `input` is not read.
+  @_specialize(where Scalar == Float)
   func forward(
     input: UnsafePointer<Scalar>, steps: Int, batch: Int, lengths: [Int]?, initialState: RecurrentState<Scalar>?,
-    workspace: StackWorkspace<Scalar>, dropoutGenerator: UnsafeMutablePointer<SeededGenerator>?
+    workspace: StackWorkspace<Scalar>, dropoutGenerator: UnsafeMutablePointer<SeededGenerator>?,
+    tokens: EmbeddedTokens<Scalar>? = nil
   ) {
     workspace.prepare(layers: layers.count)
     let n = steps * batch * hiddenSize
@@ -136,7 +139,7 @@ extension RecurrentStack {
         withOptionalPointer(c0) { c0p in
           layer.forward(
             input: x, steps: steps, batch: batch, lengths: lengths, initialH: h0p, initialC: c0p,
-            cache: workspace.caches[l])
+            cache: workspace.caches[l], tokens: l == 0 ? tokens : nil)
         }
       }
     }
@@ -148,6 +151,7 @@ extension RecurrentStack {
   }
 
   /// The final state s_T (each sequence's own last state) after a forward pass.
+  @_specialize(where Scalar == Float)
   func finalState(steps: Int, batch: Int, workspace: StackWorkspace<Scalar>) -> RecurrentState<Scalar> {
     let BH = batch * hiddenSize
     var state = RecurrentState<Scalar>(h: [], c: [])
@@ -169,13 +173,17 @@ extension RecurrentStack {
   ///   - gradient: receives the parameter gradients (accumulated).
   ///   - inputGradient: if not nil, receives dL/dx_t, T·B × I (overwritten).
   ///   - recordDeltaNorms: keep ‖δ^{s_t}‖² per layer and step in the workspace.
+  ///   - tokens: the bottom layer's token inputs, as given to the forward pass (then `input` is not read).
+  ///   - embeddingGradient: with `tokens`, receives dL/dE (V × I, accumulated) in place of `inputGradient`.
   /// - Returns: dL/ds_0, the gradient with respect to the initial state.
   @discardableResult
+  @_specialize(where Scalar == Float)
   func backward(
     input: UnsafePointer<Scalar>, steps: Int, batch: Int, lengths: [Int]?,
     outputGradient: UnsafePointer<Scalar>, finalStateGradient: RecurrentState<Scalar>?,
     workspace: StackWorkspace<Scalar>, gradient: inout RecurrentStack, inputGradient: UnsafeMutablePointer<Scalar>?,
-    recordDeltaNorms: Bool = false
+    recordDeltaNorms: Bool = false, tokens: EmbeddedTokens<Scalar>? = nil,
+    embeddingGradient: UnsafeMutablePointer<Scalar>? = nil
   ) -> RecurrentState<Scalar> {
     let BH = batch * hiddenSize
     var initialGradient = RecurrentState<Scalar>(h: [], c: [])
@@ -197,7 +205,8 @@ extension RecurrentStack {
             layers[l].backward(
               input: x, steps: steps, batch: batch, lengths: lengths, outputGradient: dOut, finalHGradient: dhp,
               finalCGradient: dcp, cache: workspace.caches[l], gradient: &gradient.layers[l], inputGradient: dIn,
-              deltaNorms: recordDeltaNorms ? np.baseAddress : nil)
+              deltaNorms: recordDeltaNorms ? np.baseAddress : nil, tokens: l == 0 ? tokens : nil,
+              embeddingGradient: l == 0 ? embeddingGradient : nil)
           }
         }
       }

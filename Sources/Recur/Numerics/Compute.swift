@@ -62,4 +62,45 @@ public enum Compute {
         part, parts)
     }
   }
+
+  /// The fewest multiply-adds for which ``sgemmPacked(transposeA:m:n:k:alpha:a:lda:packed:beta:c:ldc:threads:)``
+  /// splits a product across threads.
+  public static let packedParallelMinimum = 8.0 * 1024 * 1024
+
+  /// C = alpha · op(A) · op(B) + beta · C in single precision with op(B) packed once by `recur_sgemm_pack_b`
+  /// (see `Float.packMatrix`), split across threads as ``sgemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:threads:)``
+  /// splits the same product, from ``packedParallelMinimum`` multiply-adds.
+  /// - Parameters:
+  ///   - transposeA: op(A) = Aᵀ (A stored K × M) when true.
+  ///   - m: M, the rows of C.
+  ///   - n: N, the columns of C.
+  ///   - k: K.
+  ///   - alpha: the factor of the product.
+  ///   - a: A's elements.
+  ///   - lda: the distance between A's rows.
+  ///   - packed: op(B), packed.
+  ///   - beta: the factor of C's old value (0: C is only written).
+  ///   - c: C's elements.
+  ///   - ldc: the distance between C's rows.
+  ///   - threads: the most threads to use; `nil` means `threadCount`.
+  public static func sgemmPacked(
+    transposeA: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+    packed: UnsafePointer<Float>, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int? = nil
+  ) {
+    let ta: Int32 = transposeA ? 1 : 0
+    // A packed product is a per-step product, called once per time step: waking the other threads costs
+    // tens of microseconds every step, so it is split only from `packedParallelMinimum` multiply-adds.
+    let large = Double(m) * Double(n) * Double(k) >= packedParallelMinimum
+    let parts = large ? recur_sgemm_parallel_parts(m, n, k, max(1, threads ?? threadCount)) : 1
+    if parts <= 1 {
+      recur_sgemm_packed(ta, m, n, k, alpha, a, lda, packed, beta, c, ldc)
+      return
+    }
+    let addresses = (a: Int(bitPattern: a), b: Int(bitPattern: packed), c: Int(bitPattern: c))
+    DispatchQueue.concurrentPerform(iterations: parts) { part in
+      recur_sgemm_packed_part(
+        ta, m, n, k, alpha, UnsafePointer(bitPattern: addresses.a), lda, UnsafePointer(bitPattern: addresses.b),
+        beta, UnsafeMutablePointer(bitPattern: addresses.c), ldc, part, parts)
+    }
+  }
 }

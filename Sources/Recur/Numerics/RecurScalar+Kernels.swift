@@ -9,6 +9,14 @@ extension Float: RecurScalar {
   @inlinable public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
     Compute.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
   }
+  @inlinable public static func packedMatrixCount(n: Int, k: Int) -> Int { recur_sgemm_packed_b_size(n, k) }
+  @inlinable public static func packMatrix(transposeB: Bool, n: Int, k: Int, b: UnsafePointer<Float>, ldb: Int, packed: UnsafeMutablePointer<Float>) {
+    recur_sgemm_pack_b(transposeB ? 1 : 0, n, k, b, ldb, packed)
+  }
+  /// Runs on `Compute.threadCount` threads when the product is large (see `Compute.sgemmPacked`).
+  @inlinable public static func gemmPacked(transposeA: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    Compute.sgemmPacked(transposeA: transposeA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, packed: packed, beta: beta, c: c, ldc: ldc)
+  }
   @inlinable public static func gemv(transposeA: Bool, m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>) {
     recur_sgemv(transposeA ? 1 : 0, m, n, alpha, a, lda, x, beta, y)
   }
@@ -65,6 +73,16 @@ extension Double: RecurScalar {
   public static var dtypeName: String { "F64" }
   @inlinable public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int, beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
     recur_dgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+  }
+  /// The packed op(B) of `Double` is op(B) itself, copied as a K × N matrix.
+  @inlinable public static func packedMatrixCount(n: Int, k: Int) -> Int { max(1, n * k) }
+  @inlinable public static func packMatrix(transposeB: Bool, n: Int, k: Int, b: UnsafePointer<Double>, ldb: Int, packed: UnsafeMutablePointer<Double>) {
+    for p in 0..<k {
+      for j in 0..<n { packed[p * n + j] = transposeB ? b[j * ldb + p] : b[p * ldb + j] }
+    }
+  }
+  @inlinable public static func gemmPacked(transposeA: Bool, m: Int, n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int, packed: UnsafePointer<Double>, beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
+    recur_dgemm(transposeA ? 1 : 0, 0, m, n, k, alpha, a, lda, packed, max(n, 1), beta, c, ldc)
   }
   @inlinable public static func gemv(transposeA: Bool, m: Int, n: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int, x: UnsafePointer<Double>, beta: Double, y: UnsafeMutablePointer<Double>) {
     recur_dgemv(transposeA ? 1 : 0, m, n, alpha, a, lda, x, beta, y)

@@ -9,6 +9,8 @@ public final class NetworkWorkspace<Scalar: RecurScalar> {
   let embedded = Buffer<Scalar>()
   let embeddingMask = Buffer<Scalar>()
   var usedEmbeddingDropout = false
+  /// Whether the last forward pass fed the bottom layer through ``EmbeddedTokens`` (embedded rows not formed).
+  var usedTokenTable = false
   /// z^2_t for all steps, T·B × V; then its gradient.
   let logits = Buffer<Scalar>()
   let dLogits = Buffer<Scalar>()
@@ -87,6 +89,7 @@ extension RecurrentNetwork {
   }
 
   /// Forward pass over a batch: embedding or vector inputs → stack → z^2 = W^o s_t + W^o_0 for all steps.
+  @_specialize(where Scalar == Float)
   func forwardLogits(
     _ batch: SequenceBatch<Scalar>, initialState: RecurrentState<Scalar>?, workspace: NetworkWorkspace<Scalar>,
     dropoutGenerator: UnsafeMutablePointer<SeededGenerator>?
@@ -94,10 +97,10 @@ extension RecurrentNetwork {
     let T = batch.steps, B = batch.batchSize, rows = T * B
     let H = configuration.hiddenSize, V = configuration.outputSize
     let lengths = batch.lengths.contains { $0 < T } ? batch.lengths : nil
-    withStackInput(batch, workspace: workspace, dropoutGenerator: dropoutGenerator) { x in
+    withStackInput(batch, workspace: workspace, dropoutGenerator: dropoutGenerator) { x, tokens in
       stack.forward(
         input: x, steps: T, batch: B, lengths: lengths, initialState: initialState, workspace: workspace.stack,
-        dropoutGenerator: dropoutGenerator)
+        dropoutGenerator: dropoutGenerator, tokens: tokens)
     }
     let top = stack.topOutputs(batch: B, workspace: workspace.stack)
     let z = workspace.logits.reserve(rows * V)
@@ -110,21 +113,29 @@ extension RecurrentNetwork {
   }
 
   /// Calls `body` with the stack's input: the batch's vectors, or the embedded tokens (with dropout when
-  /// training).
+  /// training); or, for more tokens than the vocabulary has and no embedding dropout, with the tokens
+  /// themselves for the bottom layer to read through its projected table (``EmbeddedTokens``; the pointer
+  /// is then not read).
   func withStackInput<R>(
     _ batch: SequenceBatch<Scalar>, workspace: NetworkWorkspace<Scalar>,
-    dropoutGenerator: UnsafeMutablePointer<SeededGenerator>?, _ body: (UnsafePointer<Scalar>) -> R
+    dropoutGenerator: UnsafeMutablePointer<SeededGenerator>?,
+    _ body: (UnsafePointer<Scalar>, EmbeddedTokens<Scalar>?) -> R
   ) -> R {
+    workspace.usedTokenTable = false
     switch batch.inputs {
     case .vectors(let values, _):
-      return values.withUnsafeBufferPointer { body($0.baseAddress!) }
+      return values.withUnsafeBufferPointer { body($0.baseAddress!, nil) }
     case .tokens(let ids):
       let E = configuration.embeddingSize!
+      workspace.usedEmbeddingDropout = configuration.dropout > 0 && dropoutGenerator != nil
+      if !workspace.usedEmbeddingDropout, ids.count > configuration.inputSize {
+        workspace.usedTokenTable = true
+        return withTokens(ids, workspace: workspace) { body(UnsafePointer(workspace.embedded.reserve(1)), $0) }
+      }
       let x = workspace.embedded.reserve(ids.count * E)
       embedding!.withPointer { table in
         for (r, id) in ids.enumerated() { (x + r * E).update(from: table + Int(id) * E, count: E) }
       }
-      workspace.usedEmbeddingDropout = configuration.dropout > 0 && dropoutGenerator != nil
       if workspace.usedEmbeddingDropout, let rng = dropoutGenerator {
         let keep = 1 - configuration.dropout
         let mask = workspace.embeddingMask.reserve(ids.count * E)
@@ -133,11 +144,23 @@ extension RecurrentNetwork {
           x[i] *= mask[i]
         }
       }
-      return body(x)
+      return body(x, nil)
+    }
+  }
+
+  /// Calls `body` with the token ids and the embedding table as ``EmbeddedTokens``.
+  func withTokens<R>(
+    _ ids: [Int32], workspace: NetworkWorkspace<Scalar>, _ body: (EmbeddedTokens<Scalar>) -> R
+  ) -> R {
+    ids.withUnsafeBufferPointer { idp in
+      embedding!.withPointer { table in
+        body(EmbeddedTokens(ids: idp.baseAddress!, table: table, vocabularySize: configuration.inputSize))
+      }
     }
   }
 
   /// Σ_t L_elt over unpadded steps, and, when `scale` is given, dL/dz^2 (scaled) into `workspace.dLogits`.
+  @_specialize(where Scalar == Float)
   func elementLoss(
     _ batch: SequenceBatch<Scalar>, loss: ElementLoss, workspace: NetworkWorkspace<Scalar>, scale: Scalar?
   ) -> (sum: Double, count: Int) {
@@ -207,6 +230,7 @@ extension RecurrentNetwork {
   ///   - initialState: s_0, or nil for zeros.
   ///   - workspace: reusable buffers, or nil for fresh ones.
   /// - Throws: ``ModelError`` when the batch does not fit the network or the loss.
+  @_specialize(where Scalar == Float)
   public func loss(
     for batch: SequenceBatch<Scalar>, loss: ElementLoss, reduction: LossReduction = .meanOverSequences,
     initialState: RecurrentState<Scalar>? = nil, workspace: NetworkWorkspace<Scalar>? = nil
@@ -241,6 +265,7 @@ extension RecurrentNetwork {
   ///     from it; nil means no dropout (evaluation).
   ///   - recordFutureLossGradients: also return ‖δ^{s_t}‖ for every layer and step.
   ///   - finalStateGradient: dJ/ds_T from a loss on the final state (used by gradient checks), or nil.
+  @_specialize(where Scalar == Float)
   public func accumulateGradient(
     for batch: SequenceBatch<Scalar>, loss: ElementLoss, reduction: LossReduction = .meanOverSequences,
     initialState: RecurrentState<Scalar>? = nil, into gradient: inout RecurrentNetwork,
@@ -283,11 +308,25 @@ extension RecurrentNetwork {
       let stackInputSize = stack.inputSize
       let dInput = ws.dInput.reserve(rows * stackInputSize)
       let lengths = batch.lengths.contains { $0 < T } ? batch.lengths : nil
-      let initialGradient = withStackInputPointer(batch, workspace: ws) { x in
-        stack.backward(
-          input: x, steps: T, batch: B, lengths: lengths, outputGradient: dTop, finalStateGradient: finalStateGradient,
-          workspace: ws.stack, gradient: &gradient.stack, inputGradient: dInput,
-          recordDeltaNorms: recordFutureLossGradients)
+      let initialGradient: RecurrentState<Scalar>
+      if ws.usedTokenTable, case .tokens(let ids) = batch.inputs {
+        // The bottom layer adds dL/dE itself (see EmbeddedTokens).
+        initialGradient = withTokens(ids, workspace: ws) { tokens in
+          gradient.embedding!.withMutablePointer { dTable in
+            stack.backward(
+              input: UnsafePointer(ws.embedded.pointer), steps: T, batch: B, lengths: lengths, outputGradient: dTop,
+              finalStateGradient: finalStateGradient, workspace: ws.stack, gradient: &gradient.stack,
+              inputGradient: nil, recordDeltaNorms: recordFutureLossGradients, tokens: tokens,
+              embeddingGradient: dTable)
+          }
+        }
+      } else {
+        initialGradient = withStackInputPointer(batch, workspace: ws) { x in
+          stack.backward(
+            input: x, steps: T, batch: B, lengths: lengths, outputGradient: dTop,
+            finalStateGradient: finalStateGradient, workspace: ws.stack, gradient: &gradient.stack,
+            inputGradient: dInput, recordDeltaNorms: recordFutureLossGradients)
+        }
       }
 
       var inputGradient: Tensor<Scalar>? = nil
@@ -295,6 +334,8 @@ extension RecurrentNetwork {
       case .vectors(_, let features):
         inputGradient = Tensor(
           shape: [T, B, features], scalars: Array(UnsafeBufferPointer(start: dInput, count: rows * features)))
+      case .tokens where ws.usedTokenTable:
+        break  // dE is already accumulated.
       case .tokens(let ids):
         // dE[id] += dL/dx for the row's token (through the embedding dropout mask).
         let E = stackInputSize
@@ -342,6 +383,7 @@ extension RecurrentNetwork {
   }
 
   /// The outputs g_t = f_o(W^o s_t + W^o_0) for every step of a batch, T × B × V (time-major), without loss.
+  @_specialize(where Scalar == Float)
   public func outputs(
     for batch: SequenceBatch<Scalar>, initialState: RecurrentState<Scalar>? = nil,
     workspace: NetworkWorkspace<Scalar>? = nil

@@ -172,6 +172,7 @@ public struct Optimizer: Sendable, Codable, Equatable {
   ///   - gradient: dJ/dθ, a value of the same type (already clipped if clipping is wanted).
   ///   - state: the optimizer state, updated.
   ///   - learningRate: η for this step (from a schedule); the base ``learningRate`` when nil.
+  @_specialize(where P == RecurrentNetwork<Float>)
   public func update<P: Parameterized>(
     _ parameters: inout P, gradient: P, state: inout OptimizerState<P.Scalar>, learningRate: Double? = nil
   ) {
@@ -190,6 +191,7 @@ public struct Optimizer: Sendable, Codable, Equatable {
   }
 
   /// The update of one parameter θ from its gradient g and its buffers, at step t (1-based).
+  @_specialize(where Scalar == Float)
   func update<Scalar: RecurScalar>(
     _ parameter: inout Tensor<Scalar>, gradient: Tensor<Scalar>, slots: inout [String: Tensor<Scalar>],
     learningRate: Double, step: Int

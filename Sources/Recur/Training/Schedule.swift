@@ -77,6 +77,7 @@ extension Parameterized {
   ///
   /// - Returns: the global norm before clipping (infinite or NaN when some element is).
   @discardableResult
+  @_specialize(where Self == RecurrentNetwork<Float>)
   public mutating func clipGlobalNorm(_ maxNorm: Double) -> Double {
     let total = globalNorm
     let coefficient = maxNorm / (total + 1e-6)
@@ -101,6 +102,7 @@ extension Parameterized {
 
   /// Applies `clipping` and returns the global norm before it.
   @discardableResult
+  @_specialize(where Self == RecurrentNetwork<Float>)
   public mutating func clip(_ clipping: GradientClipping) -> Double {
     switch clipping {
     case .none: return globalNorm

@@ -82,6 +82,19 @@ void recur_sgemm_part(int trans_a, int trans_b, long m, long n, long k, float al
 /// 1 for products too small to gain from threads.
 long recur_sgemm_parallel_parts(long m, long n, long k, long threads);
 
+/// GEMM with op(B) packed once, for a B operand reused by many products (a recurrent weight, once per
+/// time step): `recur_sgemm_packed_b_size` floats hold the packed op(B) (K x N); `recur_sgemm_pack_b` fills
+/// them (the buffer must be 64-byte aligned); `recur_sgemm_packed` computes C = alpha * op(A) * op(B) +
+/// beta * C from them, bitwise equal to `recur_sgemm` with the same operands when M and N exceed 1, and
+/// `recur_sgemm_packed_part` is one of `parts` slices of it (split as `recur_sgemm_part`, same parts count
+/// from `recur_sgemm_parallel_parts`).
+long recur_sgemm_packed_b_size(long n, long k);
+void recur_sgemm_pack_b(int trans_b, long n, long k, const float *b, long ldb, float *packed);
+void recur_sgemm_packed(int trans_a, long m, long n, long k, float alpha, const float *a, long lda,
+                        const float *packed, float beta, float *c, long ldc);
+void recur_sgemm_packed_part(int trans_a, long m, long n, long k, float alpha, const float *a, long lda,
+                             const float *packed, float beta, float *c, long ldc, long part, long parts);
+
 /// y = alpha * op(A) * x + beta * y; A is M x N row-major; op(A) = A (y has M entries) or A^T (N entries).
 void recur_sgemv(int trans_a, long m, long n, float alpha, const float *a, long lda, const float *x, float beta,
                  float *y);
