@@ -99,12 +99,14 @@ extension RecurrentLayer {
   ///   - lengths: each sequence's length (≤ T), or nil when all are T. From step `lengths[b]` on, row b's
   ///     state is carried unchanged, so the final state is each sequence's own last state.
   ///   - initialH, initialC: s_0 (B × H each), or nil for zeros.
+  ///   - rowParts: the number of row ranges the time loop is split into across threads (``RowSplit``);
+  ///     nil lets ``RowSplit/parts(batch:steps:rowWork:packed:)`` choose. The results do not depend on it.
   /// - Returns nothing; the states h_1 … h_T are in `cache.h` from offset B·H (T·B × H).
   @_specialize(where Scalar == Float)
   func forward(
     input: UnsafePointer<Scalar>, steps: Int, batch: Int, lengths: [Int]?,
     initialH: UnsafePointer<Scalar>?, initialC: UnsafePointer<Scalar>?, cache: LayerCache<Scalar>,
-    tokens: EmbeddedTokens<Scalar>? = nil
+    tokens: EmbeddedTokens<Scalar>? = nil, rowParts: Int? = nil
   ) {
     let cell = kind.cell
     let H = hiddenSize, G = gateWidth, T = steps, B = batch, BH = batch * hiddenSize
@@ -151,31 +153,39 @@ extension RecurrentLayer {
     // row is a matrix-vector product, which streams W_hh as it is).
     let packed: UnsafeMutablePointer<Scalar>? =
       B > 1 ? cache.packedWeight.reserve(Scalar.packedMatrixCount(n: G, k: H)) : nil
+    let parts =
+      rowParts ?? RowSplit.parts(batch: B, steps: T, rowWork: Double(G) * Double(H), packed: packed != nil)
     weightHH.withPointer { whh in
       if let packed { Scalar.packMatrix(transposeB: true, n: G, k: H, b: whh, ldb: H, packed: packed) }
       biasHH.withPointer { bhh in
-        for t in 0..<T {
-          let hPrev = h + t * BH, hNext = h + (t + 1) * BH
-          // hp = W_hh s_{t-1} + b_hh (b_hh already in xp for additive cells)
-          if !additive { Scalar.addRowVector(rows: B, width: G, vector: bhh, beta: 0, c: hp, ldc: G) }
-          let beta: Scalar = additive ? 0 : 1
-          if let packed {
-            Scalar.gemmPacked(
-              transposeA: false, m: B, n: G, k: H, alpha: 1, a: hPrev, lda: H, packed: packed, beta: beta, c: hp,
-              ldc: G)
-          } else {
-            Scalar.gemm(
-              transposeA: false, transposeB: true, m: B, n: G, k: H, alpha: 1, a: hPrev, lda: H, b: whh, ldb: H,
-              beta: beta, c: hp, ldc: G)
-          }
-          cell.forward(
-            batch: B, hidden: H, xp: xp + t * B * G, hp: hp, hPrev: hPrev, cPrev: c.map { $0 + t * BH },
-            h: hNext, c: c.map { $0 + (t + 1) * BH }, cache: cc + t * B * cell.cacheWidth * H)
-          if masked, let lengths {
-            // Finished sequences keep their state: s_t = s_{t-1}.
-            for b in 0..<B where t >= lengths[b] {
-              (hNext + b * H).update(from: hPrev + b * H, count: H)
-              if let c { (c + (t + 1) * BH + b * H).update(from: c + t * BH + b * H, count: H) }
+        RowSplit.run(batch: B, parts: parts) { rows, productThreads in
+          // This part's rows r0 ..< r0 + n of every step's B × · blocks; rows are contiguous within a step.
+          let r0 = rows.lowerBound, n = rows.count
+          let hpRows = hp + r0 * G, cw = cell.cacheWidth * H
+          for t in 0..<T {
+            let hPrev = h + t * BH + r0 * H, hNext = h + (t + 1) * BH + r0 * H
+            // hp = W_hh s_{t-1} + b_hh (b_hh already in xp for additive cells)
+            if !additive { Scalar.addRowVector(rows: n, width: G, vector: bhh, beta: 0, c: hpRows, ldc: G) }
+            let beta: Scalar = additive ? 0 : 1
+            if let packed {
+              Scalar.gemmPacked(
+                transposeA: false, m: n, n: G, k: H, alpha: 1, a: hPrev, lda: H, packed: packed, beta: beta,
+                c: hpRows, ldc: G, threads: productThreads)
+            } else {
+              Scalar.gemm(
+                transposeA: false, transposeB: true, m: n, n: G, k: H, alpha: 1, a: hPrev, lda: H, b: whh, ldb: H,
+                beta: beta, c: hpRows, ldc: G)
+            }
+            cell.forward(
+              batch: n, hidden: H, xp: xp + t * B * G + r0 * G, hp: hpRows, hPrev: hPrev,
+              cPrev: c.map { $0 + t * BH + r0 * H }, h: hNext, c: c.map { $0 + (t + 1) * BH + r0 * H },
+              cache: cc + t * B * cw + r0 * cw)
+            if masked, let lengths {
+              // Finished sequences keep their state: s_t = s_{t-1}.
+              for b in rows where t >= lengths[b] {
+                (h + (t + 1) * BH + b * H).update(from: h + t * BH + b * H, count: H)
+                if let c { (c + (t + 1) * BH + b * H).update(from: c + t * BH + b * H, count: H) }
+              }
             }
           }
         }
@@ -196,6 +206,7 @@ extension RecurrentLayer {
   ///   - inputGradient: if not nil, receives dL/dx_t (T·B × I, overwritten).
   ///   - deltaNorms: if not nil, receives ‖δ^{s_t}‖ for t = 1 … T summed in squares over the batch: entry
   ///     t − 1 gets the squared norm of the future-loss gradient of s_t (h and c together for the LSTM).
+  ///   - rowParts: as in the forward pass (ignored, 1, when `deltaNorms` is requested).
   /// - Returns nothing; dL/ds_0 is left in `cache.dh` (and `cache.dc`), B × H.
   @_specialize(where Scalar == Float)
   func backward(
@@ -203,7 +214,8 @@ extension RecurrentLayer {
     outputGradient: UnsafePointer<Scalar>, finalHGradient: UnsafePointer<Scalar>?,
     finalCGradient: UnsafePointer<Scalar>?, cache: LayerCache<Scalar>, gradient: inout RecurrentLayer,
     inputGradient: UnsafeMutablePointer<Scalar>?, deltaNorms: UnsafeMutablePointer<Double>?,
-    tokens: EmbeddedTokens<Scalar>? = nil, embeddingGradient: UnsafeMutablePointer<Scalar>? = nil
+    tokens: EmbeddedTokens<Scalar>? = nil, embeddingGradient: UnsafeMutablePointer<Scalar>? = nil,
+    rowParts: Int? = nil
   ) {
     let cell = kind.cell
     let H = hiddenSize, G = gateWidth, T = steps, B = batch, BH = batch * hiddenSize
@@ -212,8 +224,8 @@ extension RecurrentLayer {
     let cc = cache.cache.pointer
     let dxp = cache.dxp.reserve(T * B * G)
     let dhp = cell.separateRecurrentGradient ? cache.dhp.reserve(T * B * G) : dxp
-    var dh = cache.dh.reserve(BH), dhPrev = cache.dhPrev.reserve(BH)
-    var dc = cache.dc.reserve(BH), dcPrev = cache.dcPrev.reserve(BH)
+    let dh = cache.dh.reserve(BH), dhPrev = cache.dhPrev.reserve(BH)
+    let dc = cache.dc.reserve(BH), dcPrev = cache.dcPrev.reserve(BH)
     if let finalHGradient { dh.update(from: finalHGradient, count: BH) } else { dh.update(repeating: 0, count: BH) }
     if let finalCGradient { dc.update(from: finalCGradient, count: BH) } else { dc.update(repeating: 0, count: BH) }
     let masked = lengths.map { $0.contains { $0 < T } } ?? false
@@ -221,59 +233,74 @@ extension RecurrentLayer {
     // W_hh is the B operand of every step's product δ^{s_{t-1}} += dhp W_hh: pack it once (see forward).
     let packed: UnsafeMutablePointer<Scalar>? =
       B > 1 ? cache.packedWeight.reserve(Scalar.packedMatrixCount(n: H, k: G)) : nil
+    // ‖δ^{s_t}‖ sums over the whole batch in one order, so the diagnostic pass keeps the rows together.
+    let parts =
+      deltaNorms != nil
+      ? 1 : rowParts ?? RowSplit.parts(batch: B, steps: T, rowWork: Double(G) * Double(H), packed: packed != nil)
     weightHH.withPointer { whh in
       if let packed { Scalar.packMatrix(transposeB: false, n: H, k: G, b: whh, ldb: H, packed: packed) }
-      for t in stride(from: T - 1, through: 0, by: -1) {
-        let hPrev = h + t * BH, hNow = h + (t + 1) * BH
-        let dOut = outputGradient + t * BH
-        if let deltaNorms {
-          // δ^{s_t}: the gradient of the future loss F_t with respect to s_t, before this step's own loss.
-          var sum = 0.0
-          for i in 0..<BH { sum += Double(dh[i]) * Double(dh[i]) }
-          if c != nil { for i in 0..<BH { sum += Double(dc[i]) * Double(dc[i]) } }
-          deltaNorms[t] += sum
-        }
-        // dL/ds_t = ∂L_t/∂s_t + δ^{s_t}
-        if masked, let lengths {
-          for b in 0..<B where t < lengths[b] {
-            for j in 0..<H { dh[b * H + j] += dOut[b * H + j] }
+      RowSplit.run(batch: B, parts: parts) { rows, productThreads in
+        let r0 = rows.lowerBound, n = rows.count, nH = n * H, cw = cell.cacheWidth * H
+        // This part's rows of the running gradients (each part swaps its own pair).
+        var dh = dh + r0 * H, dhPrev = dhPrev + r0 * H
+        var dc = dc + r0 * H, dcPrev = dcPrev + r0 * H
+        for t in stride(from: T - 1, through: 0, by: -1) {
+          let hPrev = h + t * BH + r0 * H, hNow = h + (t + 1) * BH + r0 * H
+          let dOut = outputGradient + t * BH + r0 * H
+          if let deltaNorms {
+            // δ^{s_t}: the gradient of the future loss F_t with respect to s_t, before this step's own loss.
+            var sum = 0.0
+            for i in 0..<nH { sum += Double(dh[i]) * Double(dh[i]) }
+            if c != nil { for i in 0..<nH { sum += Double(dc[i]) * Double(dc[i]) } }
+            deltaNorms[t] += sum
           }
-        } else {
-          for i in 0..<BH { dh[i] += dOut[i] }
-        }
-        let dxpT = dxp + t * B * G
-        let dhpT = dhp + t * B * G
-        cell.backward(
-          batch: B, hidden: H, cache: cc + t * B * cell.cacheWidth * H, hPrev: hPrev,
-          cPrev: c.map { UnsafePointer($0 + t * BH) }, h: hNow, c: c.map { UnsafePointer($0 + (t + 1) * BH) },
-          dh: dh, dc: c == nil ? nil : UnsafePointer(dc), dxp: dxpT,
-          dhp: cell.separateRecurrentGradient ? dhpT : nil, dhPrev: dhPrev, dcPrev: c == nil ? nil : dcPrev)
-        if masked, let lengths {
-          // Padded steps: s_t = s_{t-1}, so the gradient passes through and the step's parameters get none.
-          for b in 0..<B where t >= lengths[b] {
-            (dxpT + b * G).update(repeating: 0, count: G)
-            if cell.separateRecurrentGradient { (dhpT + b * G).update(repeating: 0, count: G) }
-            (dhPrev + b * H).update(from: dh + b * H, count: H)
-            if c != nil { (dcPrev + b * H).update(from: dc + b * H, count: H) }
+          // dL/ds_t = ∂L_t/∂s_t + δ^{s_t}
+          if masked, let lengths {
+            for b in rows where t < lengths[b] {
+              let i0 = (b - r0) * H
+              for j in 0..<H { dh[i0 + j] += dOut[i0 + j] }
+            }
+          } else {
+            for i in 0..<nH { dh[i] += dOut[i] }
           }
+          let dxpT = dxp + t * B * G + r0 * G
+          let dhpT = dhp + t * B * G + r0 * G
+          cell.backward(
+            batch: n, hidden: H, cache: cc + t * B * cw + r0 * cw, hPrev: hPrev,
+            cPrev: c.map { UnsafePointer($0 + t * BH + r0 * H) },
+            h: hNow, c: c.map { UnsafePointer($0 + (t + 1) * BH + r0 * H) },
+            dh: dh, dc: c == nil ? nil : UnsafePointer(dc), dxp: dxpT,
+            dhp: cell.separateRecurrentGradient ? dhpT : nil, dhPrev: dhPrev, dcPrev: c == nil ? nil : dcPrev)
+          if masked, let lengths {
+            // Padded steps: s_t = s_{t-1}, so the gradient passes through and the step's parameters get none.
+            for b in rows where t >= lengths[b] {
+              let i = b - r0
+              (dxpT + i * G).update(repeating: 0, count: G)
+              if cell.separateRecurrentGradient { (dhpT + i * G).update(repeating: 0, count: G) }
+              (dhPrev + i * H).update(from: dh + i * H, count: H)
+              if c != nil { (dcPrev + i * H).update(from: dc + i * H, count: H) }
+            }
+          }
+          // δ^{s_{t-1}} = direct part + W_hh^T · dhp
+          if let packed {
+            Scalar.gemmPacked(
+              transposeA: false, m: n, n: H, k: G, alpha: 1, a: dhpT, lda: G, packed: packed, beta: 1, c: dhPrev,
+              ldc: H, threads: productThreads)
+          } else {
+            Scalar.gemm(
+              transposeA: false, transposeB: false, m: n, n: H, k: G, alpha: 1, a: dhpT, lda: G, b: whh, ldb: H,
+              beta: 1, c: dhPrev, ldc: H)
+          }
+          swap(&dh, &dhPrev)
+          if c != nil { swap(&dc, &dcPrev) }
         }
-        // δ^{s_{t-1}} = direct part + W_hh^T · dhp
-        if let packed {
-          Scalar.gemmPacked(
-            transposeA: false, m: B, n: H, k: G, alpha: 1, a: dhpT, lda: G, packed: packed, beta: 1, c: dhPrev,
-            ldc: H)
-        } else {
-          Scalar.gemm(
-            transposeA: false, transposeB: false, m: B, n: H, k: G, alpha: 1, a: dhpT, lda: G, b: whh, ldb: H,
-            beta: 1, c: dhPrev, ldc: H)
-        }
-        swap(&dh, &dhPrev)
-        if c != nil { swap(&dc, &dcPrev) }
+        // Leave dL/ds_0 where callers look for it.
+        let home = cache.dh.pointer + r0 * H
+        if dh != home { home.update(from: dh, count: nH) }
+        let cHome = cache.dc.pointer + r0 * H
+        if c != nil, dc != cHome { cHome.update(from: dc, count: nH) }
       }
     }
-    // Leave dL/ds_0 where callers look for it.
-    if dh != cache.dh.pointer { cache.dh.pointer.update(from: dh, count: BH) }
-    if c != nil, dc != cache.dc.pointer { cache.dc.pointer.update(from: dc, count: BH) }
 
     // Weight gradients for all steps at once: dW_ih += dXP^T X, dW_hh += dHP^T H_{0..T-1}.
     let biasSums = cache.bias.reserve(G)

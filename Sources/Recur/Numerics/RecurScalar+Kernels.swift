@@ -14,8 +14,8 @@ extension Float: RecurScalar {
     recur_sgemm_pack_b(transposeB ? 1 : 0, n, k, b, ldb, packed)
   }
   /// Runs on `Compute.threadCount` threads when the product is large (see `Compute.sgemmPacked`).
-  @inlinable public static func gemmPacked(transposeA: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    Compute.sgemmPacked(transposeA: transposeA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, packed: packed, beta: beta, c: c, ldc: ldc)
+  @inlinable public static func gemmPacked(transposeA: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int?) {
+    Compute.sgemmPacked(transposeA: transposeA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, packed: packed, beta: beta, c: c, ldc: ldc, threads: threads)
   }
   @inlinable public static func gemv(transposeA: Bool, m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>) {
     recur_sgemv(transposeA ? 1 : 0, m, n, alpha, a, lda, x, beta, y)
@@ -81,7 +81,7 @@ extension Double: RecurScalar {
       for j in 0..<n { packed[p * n + j] = transposeB ? b[j * ldb + p] : b[p * ldb + j] }
     }
   }
-  @inlinable public static func gemmPacked(transposeA: Bool, m: Int, n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int, packed: UnsafePointer<Double>, beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
+  @inlinable public static func gemmPacked(transposeA: Bool, m: Int, n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int, packed: UnsafePointer<Double>, beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int, threads: Int?) {
     recur_dgemm(transposeA ? 1 : 0, 0, m, n, k, alpha, a, lda, packed, max(n, 1), beta, c, ldc)
   }
   @inlinable public static func gemv(transposeA: Bool, m: Int, n: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int, x: UnsafePointer<Double>, beta: Double, y: UnsafeMutablePointer<Double>) {

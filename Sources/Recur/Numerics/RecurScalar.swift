@@ -18,16 +18,18 @@ where Self.RawSignificand: FixedWidthInteger {
     beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
   /// The number of scalars op(B) (K × N) takes once packed by ``packMatrix(transposeB:n:k:b:ldb:packed:)``.
   static func packedMatrixCount(n: Int, k: Int) -> Int
-  /// Packs op(B) (K × N) once for ``gemmPacked(transposeA:m:n:k:alpha:a:lda:packed:beta:c:ldc:)``: for a
+  /// Packs op(B) (K × N) once for ``gemmPacked(transposeA:m:n:k:alpha:a:lda:packed:beta:c:ldc:threads:)``: for a
   /// B operand reused by many products, such as W_hh once per time step. `packed` must hold
   /// ``packedMatrixCount(n:k:)`` scalars and be 64-byte aligned.
   static func packMatrix(
     transposeB: Bool, n: Int, k: Int, b: UnsafePointer<Self>, ldb: Int, packed: UnsafeMutablePointer<Self>)
   /// C = alpha · op(A) · op(B) + beta · C with op(B) packed by ``packMatrix(transposeB:n:k:b:ldb:packed:)``;
   /// bitwise the same as ``gemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` when M, N > 1.
+  /// `threads` caps the threads the product may use (nil: `Compute.threadCount`; 1 when the caller is
+  /// already one of several threads).
   static func gemmPacked(
     transposeA: Bool, m: Int, n: Int, k: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
-    packed: UnsafePointer<Self>, beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    packed: UnsafePointer<Self>, beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int, threads: Int?)
   /// y = alpha · op(A) · x + beta · y.
   static func gemv(
     transposeA: Bool, m: Int, n: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,

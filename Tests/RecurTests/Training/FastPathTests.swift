@@ -119,4 +119,59 @@ struct FastPathTests {
         input: wrong, outputGradient: dOut, workspace: workspace, gradient: &gradient, inputGradient: &wrongGradient)
     }
   }
+
+  /// The time loop split by batch rows across threads (one part per thread for the whole pass) gives
+  /// bitwise the states, dL/ds_0 and every gradient of the unsplit loop, with sequences of different
+  /// lengths, a given initial state and a loss on the final state.
+  @Test("time loop split by batch rows: bitwise equal to one part", arguments: [CellKind.lstm, .gru, .rnn(.tanh), .gated(.tanh)])
+  func rowSplit(cell: CellKind) {
+    let I = 5, H = 24, T = 11, B = 13
+    var rng = SeededGenerator(seed: 21)
+    let layer = RecurrentLayer<Float>(kind: cell, inputSize: I, hiddenSize: H, generator: &rng)
+    let x = Tensor<Float>.normal(shape: [T, B, I], using: &rng).scalars
+    let dOut = Tensor<Float>.normal(shape: [T, B, H], using: &rng).scalars
+    let h0 = Tensor<Float>.normal(shape: [B, H], using: &rng).scalars
+    let dFinal = Tensor<Float>.normal(shape: [B, H], using: &rng).scalars
+    let lengths = (0..<B).map { b in b == 4 ? T : 1 + Int(rng.next() % UInt64(T)) }
+    func run(parts: Int) -> (h: [Float], dh0: [Float], gradient: RecurrentLayer<Float>, dx: [Float]) {
+      let cache = LayerCache<Float>()
+      var gradient = layer
+      gradient.weightIH.zero(); gradient.weightHH.zero(); gradient.biasIH.zero(); gradient.biasHH.zero()
+      var dx = [Float](repeating: 0, count: T * B * I)
+      x.withUnsafeBufferPointer { x in
+        h0.withUnsafeBufferPointer { h0 in
+          layer.forward(
+            input: x.baseAddress!, steps: T, batch: B, lengths: lengths, initialH: h0.baseAddress!,
+            initialC: h0.baseAddress!, cache: cache, rowParts: parts)
+        }
+        dOut.withUnsafeBufferPointer { dOut in
+          dFinal.withUnsafeBufferPointer { dFinal in
+            dx.withUnsafeMutableBufferPointer { dx in
+              layer.backward(
+                input: x.baseAddress!, steps: T, batch: B, lengths: lengths, outputGradient: dOut.baseAddress!,
+                finalHGradient: dFinal.baseAddress!, finalCGradient: dFinal.baseAddress!, cache: cache,
+                gradient: &gradient, inputGradient: dx.baseAddress!, deltaNorms: nil, rowParts: parts)
+            }
+          }
+        }
+      }
+      let h = Array(UnsafeBufferPointer(start: cache.h.pointer, count: (T + 1) * B * H))
+      let dh0 = Array(UnsafeBufferPointer(start: cache.dh.pointer, count: B * H))
+      return (h, dh0, gradient, dx)
+    }
+    let whole = run(parts: 1)
+    #expect(whole.gradient.weightHH.scalars.contains { $0 != 0 })
+    for parts in [2, 3] {
+      let split = run(parts: parts)
+      #expect(split.h == whole.h, "states, \(parts) parts")
+      #expect(split.dh0 == whole.dh0, "dL/ds_0, \(parts) parts")
+      #expect(split.gradient == whole.gradient, "parameter gradients, \(parts) parts")
+      #expect(split.dx == whole.dx, "input gradients, \(parts) parts")
+    }
+    // The split needs packed weights, several rows per part and enough work to pay for waking a thread.
+    #expect(RowSplit.parts(batch: 3, steps: 1000, rowWork: 1e6, packed: true) == 1)
+    #expect(RowSplit.parts(batch: 64, steps: 1000, rowWork: 1e6, packed: false) == 1)
+    #expect(RowSplit.parts(batch: 64, steps: 2, rowWork: 100, packed: true) == 1)
+    #expect(RowSplit.parts(batch: 64, steps: 1000, rowWork: 1e6, packed: true) == min(Compute.threadCount, 16))
+  }
 }
