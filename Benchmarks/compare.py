@@ -44,7 +44,7 @@ def ahead(unit, recur, torch):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     parser.add_argument("patterns", nargs="*", default=["gemm"], help="workload names or prefixes")
     parser.add_argument("--recur", default=".build/release/recur", help="the recur executable (release build)")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
