@@ -84,6 +84,10 @@ def main():
                 rows.append((name, threads, rounds))
 
     if args.markdown:
+        def figure(x):
+            """Four significant digits without an exponent (59 840, not 5.984e+04)."""
+            return f"{x:.4g}" if abs(x) < 10000 else f"{round(x, -int(f'{x:e}'.split('e')[1]) + 3):.0f}"
+
         print()
         print("| workload | unit | threads | Recur median (min–max) | PyTorch median (min–max) | Recur / PyTorch "
               "| Recur ahead | load |")
@@ -95,7 +99,8 @@ def main():
             rmin, rmax = min(x[0]["min"] for x in rounds), max(x[0]["max"] for x in rounds)
             tmin, tmax = min(x[1]["min"] for x in rounds), max(x[1]["max"] for x in rounds)
             loads = [x[2] for x in rounds]
-            print(f"| {name} | {unit} | {threads} | {r:.4g} ({rmin:.4g}–{rmax:.4g}) | {t:.4g} ({tmin:.4g}–{tmax:.4g}) "
+            print(f"| {name} | {unit} | {threads} | {figure(r)} ({figure(rmin)}–{figure(rmax)}) "
+                  f"| {figure(t)} ({figure(tmin)}–{figure(tmax)}) "
                   f"| {r / t:.2f} | {ahead(unit, r, t):.2f} | {min(loads):.1f}–{max(loads):.1f} |")
 
 
