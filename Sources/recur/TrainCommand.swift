@@ -9,7 +9,7 @@ struct TrainCommand: ParsableCommand {
     abstract: "Train a character language model on a text file.",
     discussion: """
       The first 90% of the text trains and the last 10% validates. The defaults (a 2-layer LSTM, H = 512, \
-      E = 64, dropout 0.2, 32 streams of 128 characters, Adam 3e-3 with warm-up and a cosine decay to 1/10, \
+      E = 64, dropout 0.1, 32 streams of 64 characters, Adam 3e-3 with warm-up and a cosine decay to 1/10, \
       global-norm clipping at 5) train a good model without tuning. The checkpoint, its metrics (JSON Lines) \
       and a plot of the training and validation loss (SVG) are written side by side. Ctrl-C stops after the \
       current step and saves; --resume continues a stopped run exactly.
@@ -30,7 +30,7 @@ struct TrainCommand: ParsableCommand {
   @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "B, the streams (or sequences) per step (default 32).")
   var batchSize: Int?
 
-  @Option(name: .customLong("seq-len"), parsing: .unconditional, help: "T, the steps per chunk in stream mode (default 128); the longest sequence in lines/documents mode (default: the longest in the text).")
+  @Option(name: .customLong("seq-len"), parsing: .unconditional, help: "T, the steps per chunk in stream mode (default 64); the longest sequence in lines/documents mode (default: the longest in the text).")
   var seqLen: Int?
 
   // MARK: Model
@@ -47,7 +47,7 @@ struct TrainCommand: ParsableCommand {
   @Option(parsing: .unconditional, help: "E, the embedding size (default 64).")
   var embedding: Int?
 
-  @Option(help: "Dropout on the embedding and between layers while training (default 0.2).")
+  @Option(help: "Dropout on the embedding and between layers while training (default 0.1).")
   var dropout: Double?
 
   // MARK: Optimizer
@@ -203,7 +203,7 @@ struct TrainPlan {
     let training = Array(tokens[..<cut]), held = Array(tokens[cut...])
     switch mode {
     case .stream:
-      let T = c.seqLen ?? savedInt(TextMetadata.sequenceLength) ?? 128
+      let T = c.seqLen ?? savedInt(TextMetadata.sequenceLength) ?? 64
       guard T >= 1 else { throw CLIError("--seq-len must be at least 1") }
       if start == nil {
         try Self.checkMemory(
@@ -266,7 +266,7 @@ struct TrainPlan {
     } else {
       let configuration = RecurrentNetwork<Float>.Configuration.languageModel(
         cell: cell, vocabularySize: vocabulary.count, embeddingSize: c.embedding ?? 64, hiddenSize: c.hidden ?? 512,
-        layers: c.layers ?? 2, dropout: c.dropout ?? 0.2)
+        layers: c.layers ?? 2, dropout: c.dropout ?? 0.1)
       try Self.checkMemory(configuration, batch: batchSize, steps: sequenceLength)
       network = try oneLine("") { try RecurrentNetwork<Float>(configuration, seed: c.seed) }
       if cell == .lstm {
