@@ -67,8 +67,8 @@ arm64() {
   # clang, the compiler SwiftPM uses (it finds the cross GCC's libraries); then GCC, whose default
   # -ffp-contract=fast fuses the scalar twins differently.
   local built=0
-  if command -v clang > /dev/null &&
-    clang --target=aarch64-linux-gnu "${flags[@]}" "${sources[@]}" -o "$out/kernel_harness-arm64-clang" -lm -pthread; then
+  if command -v clang > /dev/null && clang --target=aarch64-linux-gnu "${flags[@]}" "${sources[@]}" \
+    -o "$out/kernel_harness-arm64-clang" -lm -pthread; then
     echo "--> arm64 (clang --target=aarch64-linux-gnu, qemu-aarch64)"
     run_checks neon "${qemu[@]}" "$out/kernel_harness-arm64-clang"
     built=1

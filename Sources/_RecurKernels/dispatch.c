@@ -97,11 +97,13 @@ int recur_isa_available(recur_isa isa) {
     return (getauxval(AT_HWCAP) & HWCAP_ASIMD) != 0;
 #elif defined(__aarch64__) && defined(__APPLE__)
     {
+      // "hw.optional.AdvSIMD" is the name Apple documents; older releases answer to "hw.optional.neon".
       int value = 0;
       size_t size = sizeof(value);
-      // Every Apple arm64 core has Advanced SIMD; the answer is asked all the same.
-      if (sysctlbyname("hw.optional.AdvSIMD", &value, &size, NULL, 0) != 0) return 0;
-      return value != 0;
+      if (sysctlbyname("hw.optional.AdvSIMD", &value, &size, NULL, 0) == 0) return value != 0;
+      size = sizeof(value);
+      if (sysctlbyname("hw.optional.neon", &value, &size, NULL, 0) == 0) return value != 0;
+      return 0;
     }
 #else
     return 0;

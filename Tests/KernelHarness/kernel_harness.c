@@ -321,6 +321,7 @@ static void check_gemm(const recur_f32_kernels *t) {
     gemm_case(t, ta, 1 - ta, mr + 1, nr + 1, 2 * kc + 1, 0.75f, -1.25f, 0);
   }
   gemm_case(t, 0, 0, t->mc_block + 1, t->nc_block + 1, 2, 0.75f, -1.25f, 0);
+  gemm_case(t, 1, 0, t->mc_block + 1, t->nc_block - 1, 3, 0.75f, -1.25f, 0);
   gemm_case(t, 1, 1, t->mc_block + 1, t->nc_block + 1, 2, 1.0f, 0.0f, 1);
 }
 
