@@ -26,7 +26,7 @@ run_checks() {
   [ "$isa" != scalar ] && require=(--require "$isa")
   "$@" "${require[@]}"
   RECUR_ISA=scalar "$@" --expect scalar
-  RECUR_ISA= "$@" --expect "$isa"
+  env -u RECUR_ISA "$@" --expect "$isa"
   RECUR_ISA="$isa" "$@" --expect "$isa"
 }
 
