@@ -14,6 +14,13 @@ struct DispatchTests {
     #expect(Compute.instructionSet == name)
   }
 
+  @Test("The kernels' own CPU check agrees with what the operating system reports")
+  func availabilityAgreesWithTheSystem() {
+    guard let cpu = cpuVectorISA() else { return }
+    #expect((recur_isa_available(RECUR_ISA_AVX2) != 0) == (cpu == RECUR_ISA_AVX2))
+    #expect((recur_isa_available(RECUR_ISA_NEON) != 0) == (cpu == RECUR_ISA_NEON))
+  }
+
   /// Regression: AVX2's exp clamped NaN to its lower bound, so sigmoid(NaN) was 1.2e-38 and a NaN logit
   /// vanished from the softmax; the NEON kernels, run under emulation, and the scalar twins give NaN.
   @Test("A NaN input stays NaN through the vectorized sigmoid, softmax and cross-entropy")
