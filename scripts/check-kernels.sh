@@ -2,7 +2,7 @@
 # Checks every vectorized kernel table against the scalar table with the kernels' own harness
 # (Tests/KernelHarness/kernel_harness.c, which names its tolerances):
 #   native   built with clang for this machine: the AVX2+FMA table on x86_64 (required when the CPU has
-#            AVX2 and FMA), the NEON table on arm64;
+#            AVX2 and FMA), the NEON table on arm64; then again under the address sanitizer;
 #   arm64    cross-built for aarch64 Linux with clang and with aarch64-linux-gnu-gcc and run under
 #            qemu-aarch64: the NEON table (required), on x86_64 hosts only.
 # Each build also checks the dispatch: RECUR_ISA unset, =scalar and =avx2/neon pick the table they should.
@@ -42,6 +42,16 @@ native() {
   echo "--> native ($(uname -m), $cc; vector table expected: $isa)"
   "$cc" "${flags[@]}" "${sources[@]}" -o "$out/kernel_harness" -lm -pthread
   run_checks "$isa" "$out/kernel_harness"
+  # Once more under the address sanitizer: reads and writes out of bounds, and memory leaked, for example
+  # the scratch buffers of a thread that has ended. (The harness asks for 2^62 bytes on purpose.)
+  echo "--> native under the address sanitizer"
+  if ! "$cc" "${flags[@]}" -O1 -g -fsanitize=address "${sources[@]}" -o "$out/kernel_harness-asan" -lm -pthread \
+    2> "$out/kernel_harness-asan.log"; then
+    cat "$out/kernel_harness-asan.log" >&2
+    exit 1
+  fi
+  ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 "$out/kernel_harness-asan" 2>&1 |
+    grep -v "failed to allocate 0x4000000000000000 bytes"
 }
 
 install_arm64_tools() {

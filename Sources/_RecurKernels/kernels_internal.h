@@ -4,6 +4,8 @@
 #define RECUR_KERNELS_INTERNAL_H
 
 #include "recur_kernels.h"
+#include <pthread.h>
+#include <stdint.h>
 
 typedef struct {
   /// What the table is and how its GEMM is cut (for the kernel harness, Tests/KernelHarness, which derives

@@ -422,23 +422,56 @@ typedef struct {
   size_t count;
 } scratch;
 
-static float *scratch_get(scratch *s, size_t count) {
+// The scratch buffers of one thread: the accumulator row of gemv_columns; a strided vector operand copied
+// to be contiguous (a matrix-vector product met inside GEMM); the packed blocks of A and of B. Allocated
+// once per thread and size, then reused (no allocation per call once the sizes are reached), and freed
+// when the thread ends (a thread-specific key's destructor), so threads that come and go leak nothing.
+enum { SCRATCH_GEMV, SCRATCH_VECTOR, SCRATCH_PACK_A, SCRATCH_PACK_B, SCRATCH_KINDS };
+typedef struct {
+  scratch buffers[SCRATCH_KINDS];
+} thread_scratch;
+
+static _Thread_local thread_scratch *this_thread_scratch;
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_key_once = PTHREAD_ONCE_INIT;
+static int scratch_key_ready;
+
+static void scratch_release(void *p) {
+  thread_scratch *t = p;
+  for (int q = 0; q < SCRATCH_KINDS; q++) free(t->buffers[q].data);
+  free(t);
+  this_thread_scratch = NULL;
+}
+
+static void scratch_make_key(void) { scratch_key_ready = pthread_key_create(&scratch_key, scratch_release) == 0; }
+
+// `count` floats (64-byte aligned) of this thread's scratch of one kind, or NULL when the memory cannot be
+// had; the contents are not kept between calls of different kernels.
+static float *scratch_get(int kind, size_t count) {
+  thread_scratch *t = this_thread_scratch;
+  if (!t) {
+    pthread_once(&scratch_key_once, scratch_make_key);
+    if (!scratch_key_ready) return NULL;
+    t = calloc(1, sizeof(*t));
+    if (!t) return NULL;
+    if (pthread_setspecific(scratch_key, t) != 0) {
+      free(t);
+      return NULL;
+    }
+    this_thread_scratch = t;
+  }
+  scratch *s = &t->buffers[kind];
   if (s->count < count) {
     free(s->data);
     s->data = NULL;
     s->count = 0;
     void *p = NULL;
-    if (posix_memalign(&p, 64, count * sizeof(float)) != 0) return NULL;
+    if (count > SIZE_MAX / sizeof(float) || posix_memalign(&p, 64, count * sizeof(float)) != 0) return NULL;
     s->data = p;
     s->count = count;
   }
   return s->data;
 }
-
-// gemv_scratch: the accumulator row of gemv_columns; vector_scratch: a strided vector operand copied to be
-// contiguous (a matrix-vector product met inside GEMM); pack_a_scratch, pack_b_scratch: packed blocks.
-// Allocated once per thread and size, then reused: no allocation per call once the sizes are reached.
-static _Thread_local scratch gemv_scratch, vector_scratch, pack_a_scratch, pack_b_scratch;
 
 // y[i * incy] = alpha * dot(A[i, 0:n], x) + beta * y[i * incy] for rows i in [i0, i1).
 static void gemv_rows(long n, float alpha, const float *a, long lda, const float *x, float beta, float *y,
@@ -468,7 +501,7 @@ static void gemv_rows(long n, float alpha, const float *a, long lda, const float
 static recur_status gemv_columns(long m, float alpha, const float *a, long lda, const float *x, float beta,
                                  float *y, long incy, long j0, long j1) {
   long width = j1 - j0, padded = (width + VL - 1) / VL * VL;
-  float *acc = scratch_get(&gemv_scratch, (size_t)padded);
+  float *acc = scratch_get(SCRATCH_GEMV, (size_t)padded);
   if (!acc) return RECUR_STATUS_NO_MEMORY;
   memset(acc, 0, (size_t)padded * sizeof(float));
   long p = 0;
@@ -671,8 +704,8 @@ static recur_status gemm_blocked(int trans_a, int trans_b, long k, float alpha, 
   long nc_block = i1 - i0 <= MC_BLOCK ? NC_BLOCK_FEW_ROWS : NC_BLOCK;
   long nc_max = j1 - j0 < nc_block ? j1 - j0 : nc_block;
   long kc_alloc = kb.size > 0 ? kb.size : 1;
-  float *bp = scratch_get(&pack_b_scratch, (size_t)kc_alloc * (size_t)((nc_max + NR - 1) / NR * NR));
-  float *ap = scratch_get(&pack_a_scratch, (size_t)kc_alloc * MC_BLOCK);
+  float *bp = scratch_get(SCRATCH_PACK_B, (size_t)kc_alloc * (size_t)((nc_max + NR - 1) / NR * NR));
+  float *ap = scratch_get(SCRATCH_PACK_A, (size_t)kc_alloc * MC_BLOCK);
   if (!bp || !ap) return RECUR_STATUS_NO_MEMORY;
   _Alignas(64) float acc[MR * NR];
   for (long jc = j0; jc < j1; jc += nc_block) {
@@ -737,7 +770,7 @@ static recur_status k_gemm_packed_slice(int trans_a, long m, long n, long k, flo
   k_blocking kb = k_blocks(k);
   long npad = (n + NR - 1) / NR * NR;
   long kc_alloc = kb.size > 0 ? kb.size : 1;
-  float *ap = scratch_get(&pack_a_scratch, (size_t)kc_alloc * MC_BLOCK);
+  float *ap = scratch_get(SCRATCH_PACK_A, (size_t)kc_alloc * MC_BLOCK);
   if (!ap) return RECUR_STATUS_NO_MEMORY;
   _Alignas(64) float acc[MR * NR];
   for (long pb = 0; pb < kb.count; pb++) {
@@ -783,7 +816,7 @@ static recur_status k_gemm_slice(int trans_a, int trans_b, long m, long n, long 
     long incx = row ? (trans_a ? lda : 1) : (trans_b ? 1 : ldb);
     const float *x = xs;
     if (incx != 1 && k > 0) {
-      float *copy = scratch_get(&vector_scratch, (size_t)k);
+      float *copy = scratch_get(SCRATCH_VECTOR, (size_t)k);
       if (!copy) return RECUR_STATUS_NO_MEMORY;
       for (long p = 0; p < k; p++) copy[p] = xs[p * incx];
       x = copy;
