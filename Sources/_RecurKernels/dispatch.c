@@ -79,9 +79,8 @@ const recur_f32_kernels recur_scalar_kernels = {
 
 // MARK: - Choosing once
 
-// What the CPU can run is asked of the operating system or the CPU itself, never assumed: an arm64 build
-// may run on a core without Advanced SIMD (some embedded Linux systems), and the scalar table is the
-// answer there.
+// What the CPU can run is asked of the CPU (cpuid) or the operating system, never assumed from the
+// architecture the code was compiled for; when the answer is no, or cannot be had, the scalar table runs.
 int recur_isa_available(recur_isa isa) {
   switch (isa) {
   case RECUR_ISA_SCALAR: return 1;
