@@ -3,7 +3,10 @@ import PackageDescription
 
 let package = Package(
   name: "Recur",
-  platforms: [.macOS(.v13)],
+  // MARK: - Platforms
+  // The oldest releases with every API the code uses (ContinuousClock: macOS 13, iOS 16). On iOS the
+  // library `Recur` is the product; the `recur` tool and the examples are for macOS and Linux.
+  platforms: [.macOS(.v13), .iOS(.v16)],
   // MARK: - Public products
   products: [
     .library(name: "Recur", targets: ["Recur"]),

@@ -142,6 +142,7 @@ static void micro_4x16(long kc, const float *ap, const float *bp, float *acc) {
 static void pack_b_transposed_avx2(const float *b, long ldb, long j, long nr, long p0, long kc, float *out);
 #define PACK_B_TRANSPOSED pack_b_transposed_avx2
 
+#define KERNEL_NAME "avx2+fma"
 #define KERNEL_TABLE recur_avx2_kernels
 #include "simd_template.h"
 

@@ -8,20 +8,29 @@
 #include <unistd.h>
 #if defined(__linux__)
 #include <sched.h>
+#include <sys/auxv.h>
+#if defined(__aarch64__) && !defined(HWCAP_ASIMD)
+#define HWCAP_ASIMD (1 << 1)  // the Linux arm64 ABI's bit for Advanced SIMD in AT_HWCAP
+#endif
+#endif
+#if defined(__APPLE__)
+#include <sys/sysctl.h>
+#include <sys/types.h>
 #endif
 
 // MARK: - The scalar table
 
-static void scalar_gemm_slice(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a,
-                              long lda, const float *b, long ldb, float beta, float *c, long ldc, long i0, long i1,
-                              long j0, long j1) {
+static recur_status scalar_gemm_slice(int trans_a, int trans_b, long m, long n, long k, float alpha,
+                                      const float *a, long lda, const float *b, long ldb, float beta, float *c,
+                                      long ldc, long i0, long i1, long j0, long j1) {
   (void)m;
   (void)n;
-  if (i0 >= i1 || j0 >= j1) return;
+  if (i0 >= i1 || j0 >= j1) return RECUR_STATUS_OK;
   const float *as = trans_a ? a + i0 : a + i0 * lda;
   const float *bs = trans_b ? b + j0 * ldb : b + j0;
   recur_sgemm_scalar(trans_a, trans_b, i1 - i0, j1 - j0, k, alpha, as, lda, bs, ldb, beta, c + i0 * ldc + j0,
                      ldc);
+  return RECUR_STATUS_OK;
 }
 
 // The scalar "packed" B is op(B) copied as a plain K x N matrix.
@@ -32,20 +41,27 @@ static void scalar_pack_b_whole(int trans_b, long n, long k, const float *b, lon
     for (long j = 0; j < n; j++) packed[p * n + j] = trans_b ? b[j * ldb + p] : b[p * ldb + j];
 }
 
-static void scalar_gemm_packed_slice(int trans_a, long m, long n, long k, float alpha, const float *a, long lda,
-                                     const float *packed, float beta, float *c, long ldc, long i0, long i1,
-                                     long j0, long j1) {
-  scalar_gemm_slice(trans_a, 0, m, n, k, alpha, a, lda, packed, n, beta, c, ldc, i0, i1, j0, j1);
+static recur_status scalar_gemm_packed_slice(int trans_a, long m, long n, long k, float alpha, const float *a,
+                                             long lda, const float *packed, float beta, float *c, long ldc, long i0,
+                                             long i1, long j0, long j1) {
+  return scalar_gemm_slice(trans_a, 0, m, n, k, alpha, a, lda, packed, n, beta, c, ldc, i0, i1, j0, j1);
 }
 
-static const recur_f32_kernels scalar_kernels = {
+static recur_status scalar_gemv(int trans_a, long m, long n, float alpha, const float *a, long lda, const float *x,
+                                float beta, float *y) {
+  recur_sgemv_scalar(trans_a, m, n, alpha, a, lda, x, beta, y);
+  return RECUR_STATUS_OK;
+}
+
+const recur_f32_kernels recur_scalar_kernels = {
+    .name = "scalar",
     .activate = recur_activate_f32_scalar,
     .activate_backward = recur_activate_backward_f32_scalar,
     .gemm_slice = scalar_gemm_slice,
     .packed_b_size = scalar_packed_b_size,
     .pack_b_whole = scalar_pack_b_whole,
     .gemm_packed_slice = scalar_gemm_packed_slice,
-    .gemv = recur_sgemv_scalar,
+    .gemv = scalar_gemv,
     .add_row_vector = recur_add_row_vector_f32_scalar,
     .sum_rows = recur_sum_rows_f32_scalar,
     .rnn_forward = recur_rnn_forward_f32_scalar,
@@ -63,23 +79,77 @@ static const recur_f32_kernels scalar_kernels = {
 
 // MARK: - Choosing once
 
-static const recur_f32_kernels *active_kernels = &scalar_kernels;
+// What the CPU can run is asked of the CPU (cpuid) or the operating system, never assumed from the
+// architecture the code was compiled for; when the answer is no, or cannot be had, the scalar table runs.
+int recur_isa_available(recur_isa isa) {
+  switch (isa) {
+  case RECUR_ISA_SCALAR: return 1;
+  case RECUR_ISA_AVX2:
+#if defined(__x86_64__) || defined(_M_X64)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+  case RECUR_ISA_NEON:
+#if defined(__aarch64__) && defined(__linux__)
+    return (getauxval(AT_HWCAP) & HWCAP_ASIMD) != 0;
+#elif defined(__aarch64__) && defined(__APPLE__)
+    {
+      // "hw.optional.AdvSIMD" is the name Apple documents; older releases answer to "hw.optional.neon".
+      int value = 0;
+      size_t size = sizeof(value);
+      if (sysctlbyname("hw.optional.AdvSIMD", &value, &size, NULL, 0) == 0) return value != 0;
+      size = sizeof(value);
+      if (sysctlbyname("hw.optional.neon", &value, &size, NULL, 0) == 0) return value != 0;
+      return 0;
+    }
+#else
+    return 0;
+#endif
+  }
+  return 0;
+}
+
+const recur_f32_kernels *recur_kernels_for(recur_isa isa) {
+  if (!recur_isa_available(isa)) return NULL;
+  switch (isa) {
+  case RECUR_ISA_SCALAR: return &recur_scalar_kernels;
+#if defined(__x86_64__) || defined(_M_X64)
+  case RECUR_ISA_AVX2: return &recur_avx2_kernels;
+#endif
+#if defined(__aarch64__)
+  case RECUR_ISA_NEON: return &recur_neon_kernels;
+#endif
+  default: return NULL;
+  }
+}
+
+static const recur_f32_kernels *active_kernels = &recur_scalar_kernels;
 static recur_isa active_isa = RECUR_ISA_SCALAR;
 static pthread_once_t choose_once = PTHREAD_ONCE_INIT;
 
+static void use(recur_isa isa) {
+  const recur_f32_kernels *table = recur_kernels_for(isa);
+  if (!table) return;
+  active_kernels = table;
+  active_isa = isa;
+}
+
+// RECUR_ISA=scalar|avx2|neon picks that table when the CPU can run it; otherwise the best the CPU has.
 static void choose(void) {
   const char *forced = getenv("RECUR_ISA");
   if (forced && strcmp(forced, "scalar") == 0) return;
-#if defined(__x86_64__) || defined(_M_X64)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    active_kernels = &recur_avx2_kernels;
-    active_isa = RECUR_ISA_AVX2;
+  if (forced && strcmp(forced, "avx2") == 0 && recur_kernels_for(RECUR_ISA_AVX2)) {
+    use(RECUR_ISA_AVX2);
+    return;
   }
-#elif defined(__aarch64__)
-  active_kernels = &recur_neon_kernels;
-  active_isa = RECUR_ISA_NEON;
-#endif
+  if (forced && strcmp(forced, "neon") == 0 && recur_kernels_for(RECUR_ISA_NEON)) {
+    use(RECUR_ISA_NEON);
+    return;
+  }
+  use(RECUR_ISA_AVX2);
+  use(RECUR_ISA_NEON);
 }
 
 static inline const recur_f32_kernels *K(void) {
@@ -133,33 +203,40 @@ void recur_set_thread_count(long threads) { atomic_store(&thread_setting, thread
 
 // MARK: - GEMM split into parts
 
-// Slices are whole multiples of this many rows or columns (a multiple of every register tile).
-#define RECUR_SLICE_GRAIN 48
 // Products with fewer multiply-adds than this stay on one thread.
 #define RECUR_PARALLEL_MIN_FLOPS (1L << 21)
+
+// The number of grains of RECUR_SLICE_GRAIN along the side of C that is cut (the longer one).
+static long split_grains(long m, long n) {
+  long extent = m >= n ? m : n;
+  return (extent + RECUR_SLICE_GRAIN - 1) / RECUR_SLICE_GRAIN;
+}
 
 long recur_sgemm_parallel_parts(long m, long n, long k, long threads) {
   if (threads <= 1 || m <= 0 || n <= 0) return 1;
   if ((double)m * (double)n * (double)(k > 0 ? k : 1) < (double)RECUR_PARALLEL_MIN_FLOPS) return 1;
-  long extent = m >= n ? m : n;
-  long grains = (extent + RECUR_SLICE_GRAIN - 1) / RECUR_SLICE_GRAIN;
+  long grains = split_grains(m, n);
   return grains < threads ? grains : threads;
 }
 
-void recur_sgemm_part(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
-                      const float *b, long ldb, float beta, float *c, long ldc, long part, long parts) {
-  if (m <= 0 || n <= 0 || parts < 1 || part < 0 || part >= parts) return;
-  // Split the longer side of C; the shape alone decides, so every part count computes the same values.
-  int split_rows = m >= n;
-  long extent = split_rows ? m : n;
-  long grains = (extent + RECUR_SLICE_GRAIN - 1) / RECUR_SLICE_GRAIN;
-  long first = grains * part / parts * RECUR_SLICE_GRAIN, last = grains * (part + 1) / parts * RECUR_SLICE_GRAIN;
-  if (last > extent) last = extent;
-  if (first >= last) return;
-  if (split_rows)
-    K()->gemm_slice(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, first, last, 0, n);
-  else
-    K()->gemm_slice(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0, m, first, last);
+recur_gemm_slice_range recur_gemm_part_range(long m, long n, long part, long parts) {
+  recur_gemm_slice_range r = {m >= n, 0, 0};
+  if (m <= 0 || n <= 0 || parts < 1 || part < 0 || part >= parts) return r;
+  long extent = r.rows ? m : n, grains = split_grains(m, n);
+  r.first = grains * part / parts * RECUR_SLICE_GRAIN;
+  r.last = grains * (part + 1) / parts * RECUR_SLICE_GRAIN;
+  if (r.last > extent) r.last = extent;
+  return r;
+}
+
+recur_status recur_sgemm_part(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a,
+                              long lda, const float *b, long ldb, float beta, float *c, long ldc, long part,
+                              long parts) {
+  recur_gemm_slice_range r = recur_gemm_part_range(m, n, part, parts);
+  if (r.first >= r.last) return RECUR_STATUS_OK;
+  if (r.rows)
+    return K()->gemm_slice(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, r.first, r.last, 0, n);
+  return K()->gemm_slice(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0, m, r.first, r.last);
 }
 
 // MARK: - GEMM with B packed once
@@ -171,38 +248,31 @@ void recur_sgemm_pack_b(int trans_b, long n, long k, const float *b, long ldb, f
   K()->pack_b_whole(trans_b, n, k, b, ldb, packed);
 }
 
-void recur_sgemm_packed(int trans_a, long m, long n, long k, float alpha, const float *a, long lda,
-                        const float *packed, float beta, float *c, long ldc) {
-  if (m <= 0 || n <= 0) return;
-  K()->gemm_packed_slice(trans_a, m, n, k, alpha, a, lda, packed, beta, c, ldc, 0, m, 0, n);
+recur_status recur_sgemm_packed(int trans_a, long m, long n, long k, float alpha, const float *a, long lda,
+                                const float *packed, float beta, float *c, long ldc) {
+  if (m <= 0 || n <= 0) return RECUR_STATUS_OK;
+  return K()->gemm_packed_slice(trans_a, m, n, k, alpha, a, lda, packed, beta, c, ldc, 0, m, 0, n);
 }
 
-void recur_sgemm_packed_part(int trans_a, long m, long n, long k, float alpha, const float *a, long lda,
-                             const float *packed, float beta, float *c, long ldc, long part, long parts) {
-  if (m <= 0 || n <= 0 || parts < 1 || part < 0 || part >= parts) return;
-  // The same split as recur_sgemm_part: RECUR_SLICE_GRAIN is a multiple of every register tile width.
-  int split_rows = m >= n;
-  long extent = split_rows ? m : n;
-  long grains = (extent + RECUR_SLICE_GRAIN - 1) / RECUR_SLICE_GRAIN;
-  long first = grains * part / parts * RECUR_SLICE_GRAIN, last = grains * (part + 1) / parts * RECUR_SLICE_GRAIN;
-  if (last > extent) last = extent;
-  if (first >= last) return;
-  if (split_rows)
-    K()->gemm_packed_slice(trans_a, m, n, k, alpha, a, lda, packed, beta, c, ldc, first, last, 0, n);
-  else
-    K()->gemm_packed_slice(trans_a, m, n, k, alpha, a, lda, packed, beta, c, ldc, 0, m, first, last);
+recur_status recur_sgemm_packed_part(int trans_a, long m, long n, long k, float alpha, const float *a, long lda,
+                                     const float *packed, float beta, float *c, long ldc, long part, long parts) {
+  recur_gemm_slice_range r = recur_gemm_part_range(m, n, part, parts);
+  if (r.first >= r.last) return RECUR_STATUS_OK;
+  if (r.rows)
+    return K()->gemm_packed_slice(trans_a, m, n, k, alpha, a, lda, packed, beta, c, ldc, r.first, r.last, 0, n);
+  return K()->gemm_packed_slice(trans_a, m, n, k, alpha, a, lda, packed, beta, c, ldc, 0, m, r.first, r.last);
 }
 
 // MARK: - Dispatching entry points
 
-void recur_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
-                 const float *b, long ldb, float beta, float *c, long ldc) {
-  if (m <= 0 || n <= 0) return;
-  K()->gemm_slice(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0, m, 0, n);
+recur_status recur_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a,
+                         long lda, const float *b, long ldb, float beta, float *c, long ldc) {
+  if (m <= 0 || n <= 0) return RECUR_STATUS_OK;
+  return K()->gemm_slice(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0, m, 0, n);
 }
-void recur_sgemv(int trans_a, long m, long n, float alpha, const float *a, long lda, const float *x, float beta,
-                 float *y) {
-  K()->gemv(trans_a, m, n, alpha, a, lda, x, beta, y);
+recur_status recur_sgemv(int trans_a, long m, long n, float alpha, const float *a, long lda, const float *x,
+                         float beta, float *y) {
+  return K()->gemv(trans_a, m, n, alpha, a, lda, x, beta, y);
 }
 void recur_activate_f32(long n, recur_activation act, const float *x, float *y) { K()->activate(n, act, x, y); }
 void recur_activate_backward_f32(long n, recur_activation act, const float *y, const float *dy, float *dx) {

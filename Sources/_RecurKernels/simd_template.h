@@ -12,7 +12,7 @@
 //                          the name of a function with that signature and the contract of micro_generic
 //   MICRO_KERNEL_4         optional: the same contract for tiles of at most 4 rows (rows 4.. unwritten)
 //   PACK_B_TRANSPOSED      optional faster replacement of pack_b_transposed
-//   KERNEL_TABLE           the name of the recur_f32_kernels table to define
+//   KERNEL_TABLE           the name of the recur_f32_kernels table to define; KERNEL_NAME its name
 // Tails shorter than a vector go through a zero-padded buffer and the same vector arithmetic, so an
 // element's result does not depend on where it sits in the array.
 
@@ -62,9 +62,11 @@ static inline long chunk(long n, long i) { return n - i < VL ? n - i : VL; }
 
 // exp(x) by Cody–Waite reduction x = n ln2 + r, |r| <= ln2 / 2, and the Cephes expf polynomial for e^r.
 // Inputs are clamped to [-87.3, 88.37]: results below FLT_MIN (x < -87.3) come out as about 1.2e-38
-// instead of a subnormal, larger inputs give about 2.4e38 instead of infinity.
+// instead of a subnormal, larger inputs give about 2.4e38 instead of infinity. A NaN stays NaN: x is the
+// second operand of the clamps because x86's max and min return their second operand when one is NaN
+// (with x first, exp(NaN) was 1.2e-38 on AVX2, and a NaN logit vanished from the softmax).
 static inline VF v_exp(VF x) {
-  x = V_MIN(V_MAX(x, V_SET1(-87.3365f)), V_SET1(88.3762626647949f));
+  x = V_MIN(V_SET1(88.3762626647949f), V_MAX(V_SET1(-87.3365f), x));
   VF n = V_ROUND(V_MUL(x, V_SET1(1.44269504088896341f)));
   VF r = V_FNMA(n, V_SET1(0.693359375f), x);
   r = V_FNMA(n, V_SET1(-2.12194440e-4f), r);
@@ -420,20 +422,56 @@ typedef struct {
   size_t count;
 } scratch;
 
-static float *scratch_get(scratch *s, size_t count) {
+// The scratch buffers of one thread: the accumulator row of gemv_columns; a strided vector operand copied
+// to be contiguous (a matrix-vector product met inside GEMM); the packed blocks of A and of B. Allocated
+// once per thread and size, then reused (no allocation per call once the sizes are reached), and freed
+// when the thread ends (a thread-specific key's destructor), so threads that come and go leak nothing.
+enum { SCRATCH_GEMV, SCRATCH_VECTOR, SCRATCH_PACK_A, SCRATCH_PACK_B, SCRATCH_KINDS };
+typedef struct {
+  scratch buffers[SCRATCH_KINDS];
+} thread_scratch;
+
+static _Thread_local thread_scratch *this_thread_scratch;
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_key_once = PTHREAD_ONCE_INIT;
+static int scratch_key_ready;
+
+static void scratch_release(void *p) {
+  thread_scratch *t = p;
+  for (int q = 0; q < SCRATCH_KINDS; q++) free(t->buffers[q].data);
+  free(t);
+  this_thread_scratch = NULL;
+}
+
+static void scratch_make_key(void) { scratch_key_ready = pthread_key_create(&scratch_key, scratch_release) == 0; }
+
+// `count` floats (64-byte aligned) of this thread's scratch of one kind, or NULL when the memory cannot be
+// had; the contents are not kept between calls of different kernels.
+static float *scratch_get(int kind, size_t count) {
+  thread_scratch *t = this_thread_scratch;
+  if (!t) {
+    pthread_once(&scratch_key_once, scratch_make_key);
+    if (!scratch_key_ready) return NULL;
+    t = calloc(1, sizeof(*t));
+    if (!t) return NULL;
+    if (pthread_setspecific(scratch_key, t) != 0) {
+      free(t);
+      return NULL;
+    }
+    this_thread_scratch = t;
+  }
+  scratch *s = &t->buffers[kind];
   if (s->count < count) {
     free(s->data);
     s->data = NULL;
     s->count = 0;
     void *p = NULL;
-    if (posix_memalign(&p, 64, count * sizeof(float)) != 0) return NULL;
+    if (count > SIZE_MAX / sizeof(float) || posix_memalign(&p, 64, count * sizeof(float)) != 0) return NULL;
     s->data = p;
     s->count = count;
   }
   return s->data;
 }
-
-static _Thread_local scratch gemv_scratch, pack_a_scratch, pack_b_scratch;
 
 // y[i * incy] = alpha * dot(A[i, 0:n], x) + beta * y[i * incy] for rows i in [i0, i1).
 static void gemv_rows(long n, float alpha, const float *a, long lda, const float *x, float beta, float *y,
@@ -460,11 +498,11 @@ static void gemv_rows(long n, float alpha, const float *a, long lda, const float
 
 // y[j * incy] = alpha * sum_p A[p, j] x[p] + beta * y[j * incy] for columns j in [j0, j1): A is streamed
 // row by row, four rows at a time, into an accumulator row that stays in L1.
-static void gemv_columns(long m, float alpha, const float *a, long lda, const float *x, float beta, float *y,
-                         long incy, long j0, long j1) {
+static recur_status gemv_columns(long m, float alpha, const float *a, long lda, const float *x, float beta,
+                                 float *y, long incy, long j0, long j1) {
   long width = j1 - j0, padded = (width + VL - 1) / VL * VL;
-  float *acc = scratch_get(&gemv_scratch, (size_t)padded);
-  if (!acc) return;
+  float *acc = scratch_get(SCRATCH_GEMV, (size_t)padded);
+  if (!acc) return RECUR_STATUS_NO_MEMORY;
   memset(acc, 0, (size_t)padded * sizeof(float));
   long p = 0;
   for (; p + 4 <= m; p += 4) {
@@ -500,14 +538,14 @@ static void gemv_columns(long m, float alpha, const float *a, long lda, const fl
     float *out = y + (j0 + j) * incy;
     *out = beta == 0 ? t : fmaf(beta, *out, t);
   }
+  return RECUR_STATUS_OK;
 }
 
-static void k_gemv(int trans_a, long m, long n, float alpha, const float *a, long lda, const float *x, float beta,
-                   float *y) {
-  if (trans_a)
-    gemv_columns(m, alpha, a, lda, x, beta, y, 1, 0, n);
-  else
-    gemv_rows(n, alpha, a, lda, x, beta, y, 1, 0, m);
+static recur_status k_gemv(int trans_a, long m, long n, float alpha, const float *a, long lda, const float *x,
+                           float beta, float *y) {
+  if (trans_a) return gemv_columns(m, alpha, a, lda, x, beta, y, 1, 0, n);
+  gemv_rows(n, alpha, a, lda, x, beta, y, 1, 0, m);
+  return RECUR_STATUS_OK;
 }
 
 // MARK: - GEMM
@@ -521,6 +559,27 @@ static void k_gemv(int trans_a, long m, long n, float alpha, const float *a, lon
 // When all rows fit one MC block, A is packed once per column block anyway: narrower column blocks
 // then keep the packed B block in L2.
 #define NC_BLOCK_FEW_ROWS 512
+
+// The cut of K, written once: `count` blocks of `size` (the last one shorter when K is not a multiple),
+// at most KC_MAX each, from K alone. Plain GEMM, the whole-B packing and packed GEMM all cut K with it,
+// which is what makes packed and plain GEMM bitwise equal: each element of C is summed in the same
+// blocks, in the same order. For K = 0 there is one empty block (C = beta * C).
+typedef struct {
+  long count, size;
+} k_blocking;
+
+static inline k_blocking k_blocks(long k) {
+  long count = k > KC_MAX ? (k + KC_MAX - 1) / KC_MAX : 1;
+  k_blocking kb = {count, (k + count - 1) / count};
+  return kb;
+}
+
+// Block `block` of K starts at row `block * kb.size` of op(B) and has this many rows (never negative).
+static inline long k_block_rows(k_blocking kb, long k, long block) {
+  long rows = k - block * kb.size;
+  if (rows > kb.size) rows = kb.size;
+  return rows > 0 ? rows : 0;
+}
 
 // Packs rows [i, i + mr) of op(A), columns [p0, p0 + kc), as kc groups of MR (zero-padded).
 static void pack_a(int trans_a, const float *a, long lda, long i, long mr, long p0, long kc, float *out) {
@@ -638,22 +697,21 @@ static void store_tile(const float *acc, float *c, long ldc, long mr, long nr, f
   }
 }
 
-static void gemm_blocked(int trans_a, int trans_b, long k, float alpha, const float *a, long lda, const float *b,
-                         long ldb, float beta, float *c, long ldc, long i0, long i1, long j0, long j1) {
-  long kblocks = k > KC_MAX ? (k + KC_MAX - 1) / KC_MAX : 1;
-  long kc_size = (k + kblocks - 1) / kblocks;
+static recur_status gemm_blocked(int trans_a, int trans_b, long k, float alpha, const float *a, long lda,
+                                 const float *b, long ldb, float beta, float *c, long ldc, long i0, long i1, long j0,
+                                 long j1) {
+  k_blocking kb = k_blocks(k);
   long nc_block = i1 - i0 <= MC_BLOCK ? NC_BLOCK_FEW_ROWS : NC_BLOCK;
   long nc_max = j1 - j0 < nc_block ? j1 - j0 : nc_block;
-  long kc_alloc = kc_size > 0 ? kc_size : 1;
-  float *bp = scratch_get(&pack_b_scratch, (size_t)kc_alloc * (size_t)((nc_max + NR - 1) / NR * NR));
-  float *ap = scratch_get(&pack_a_scratch, (size_t)kc_alloc * MC_BLOCK);
-  if (!bp || !ap) return;
+  long kc_alloc = kb.size > 0 ? kb.size : 1;
+  float *bp = scratch_get(SCRATCH_PACK_B, (size_t)kc_alloc * (size_t)((nc_max + NR - 1) / NR * NR));
+  float *ap = scratch_get(SCRATCH_PACK_A, (size_t)kc_alloc * MC_BLOCK);
+  if (!bp || !ap) return RECUR_STATUS_NO_MEMORY;
   _Alignas(64) float acc[MR * NR];
   for (long jc = j0; jc < j1; jc += nc_block) {
     long nc = j1 - jc < nc_block ? j1 - jc : nc_block;
-    for (long pb = 0; pb < kblocks; pb++) {
-      long pc = pb * kc_size, kc = k - pc < kc_size ? k - pc : kc_size;
-      if (kc < 0) kc = 0;
+    for (long pb = 0; pb < kb.count; pb++) {
+      long pc = pb * kb.size, kc = k_block_rows(kb, k, pb);
       float beta_block = pb == 0 ? beta : 1.0f;
       pack_b(trans_b, b, ldb, jc, nc, pc, kc, bp);
       for (long ic = i0; ic < i1; ic += MC_BLOCK) {
@@ -678,6 +736,7 @@ static void gemm_blocked(int trans_a, int trans_b, long k, float alpha, const fl
       }
     }
   }
+  return RECUR_STATUS_OK;
 }
 
 // MARK: - GEMM with op(B) packed once
@@ -693,32 +752,29 @@ static long k_packed_b_size(long n, long k) {
 }
 
 static void k_pack_b_whole(int trans_b, long n, long k, const float *b, long ldb, float *packed) {
-  long kblocks = k > KC_MAX ? (k + KC_MAX - 1) / KC_MAX : 1;
-  long kc_size = (k + kblocks - 1) / kblocks;
+  k_blocking kb = k_blocks(k);
   long npad = (n + NR - 1) / NR * NR;
-  for (long pb = 0; pb < kblocks; pb++) {
-    long pc = pb * kc_size, kc = k - pc < kc_size ? k - pc : kc_size;
-    if (kc <= 0) continue;
+  for (long pb = 0; pb < kb.count; pb++) {
+    long pc = pb * kb.size, kc = k_block_rows(kb, k, pb);
+    if (kc == 0) continue;
     pack_b(trans_b, b, ldb, 0, n, pc, kc, packed + pc * npad);
   }
 }
 
 // C[i0:i1, j0:j1] of C = alpha op(A) B + beta C with B packed by k_pack_b_whole; j0 is a multiple of NR.
-static void k_gemm_packed_slice(int trans_a, long m, long n, long k, float alpha, const float *a, long lda,
-                                const float *packed, float beta, float *c, long ldc, long i0, long i1, long j0,
-                                long j1) {
+static recur_status k_gemm_packed_slice(int trans_a, long m, long n, long k, float alpha, const float *a,
+                                        long lda, const float *packed, float beta, float *c, long ldc, long i0,
+                                        long i1, long j0, long j1) {
   (void)m;
-  if (i0 >= i1 || j0 >= j1) return;
-  long kblocks = k > KC_MAX ? (k + KC_MAX - 1) / KC_MAX : 1;
-  long kc_size = (k + kblocks - 1) / kblocks;
+  if (i0 >= i1 || j0 >= j1) return RECUR_STATUS_OK;
+  k_blocking kb = k_blocks(k);
   long npad = (n + NR - 1) / NR * NR;
-  long kc_alloc = kc_size > 0 ? kc_size : 1;
-  float *ap = scratch_get(&pack_a_scratch, (size_t)kc_alloc * MC_BLOCK);
-  if (!ap) return;
+  long kc_alloc = kb.size > 0 ? kb.size : 1;
+  float *ap = scratch_get(SCRATCH_PACK_A, (size_t)kc_alloc * MC_BLOCK);
+  if (!ap) return RECUR_STATUS_NO_MEMORY;
   _Alignas(64) float acc[MR * NR];
-  for (long pb = 0; pb < kblocks; pb++) {
-    long pc = pb * kc_size, kc = k - pc < kc_size ? k - pc : kc_size;
-    if (kc < 0) kc = 0;
+  for (long pb = 0; pb < kb.count; pb++) {
+    long pc = pb * kb.size, kc = k_block_rows(kb, k, pb);
     float beta_block = pb == 0 ? beta : 1.0f;
     const float *block = packed + pc * npad;
     for (long ic = i0; ic < i1; ic += MC_BLOCK) {
@@ -743,12 +799,13 @@ static void k_gemm_packed_slice(int trans_a, long m, long n, long k, float alpha
       }
     }
   }
+  return RECUR_STATUS_OK;
 }
 
-static void k_gemm_slice(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
-                         const float *b, long ldb, float beta, float *c, long ldc, long i0, long i1, long j0,
-                         long j1) {
-  if (i0 >= i1 || j0 >= j1) return;
+static recur_status k_gemm_slice(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a,
+                                 long lda, const float *b, long ldb, float beta, float *c, long ldc, long i0, long i1,
+                                 long j0, long j1) {
+  if (i0 >= i1 || j0 >= j1) return RECUR_STATUS_OK;
   if (m == 1 || n == 1) {
     // A matrix-vector product: stream the matrix once. x is copied when it is strided.
     int row = m == 1;  // C is one row: c = op(B)^T a; else one column: c = op(A) b.
@@ -758,29 +815,32 @@ static void k_gemm_slice(int trans_a, int trans_b, long m, long n, long k, float
     const float *xs = row ? a : b;
     long incx = row ? (trans_a ? lda : 1) : (trans_b ? 1 : ldb);
     const float *x = xs;
-    float *copy = NULL;
     if (incx != 1 && k > 0) {
-      copy = malloc((size_t)k * sizeof(float));
-      if (!copy) return;
+      float *copy = scratch_get(SCRATCH_VECTOR, (size_t)k);
+      if (!copy) return RECUR_STATUS_NO_MEMORY;
       for (long p = 0; p < k; p++) copy[p] = xs[p * incx];
       x = copy;
     }
     long incy = row ? 1 : ldc;
     float *y = row ? c + j0 : c + i0 * ldc;
     long o0 = row ? j0 : i0, o1 = row ? j1 : i1;
-    if (mat_trans)
-      gemv_columns(k, alpha, mat + o0, ldm, x, beta, y, incy, 0, o1 - o0);
-    else
-      gemv_rows(k, alpha, mat + o0 * ldm, ldm, x, beta, y, incy, 0, o1 - o0);
-    free(copy);
-    return;
+    if (mat_trans) return gemv_columns(k, alpha, mat + o0, ldm, x, beta, y, incy, 0, o1 - o0);
+    gemv_rows(k, alpha, mat + o0 * ldm, ldm, x, beta, y, incy, 0, o1 - o0);
+    return RECUR_STATUS_OK;
   }
-  gemm_blocked(trans_a, trans_b, k, alpha, a, lda, b, ldb, beta, c, ldc, i0, i1, j0, j1);
+  return gemm_blocked(trans_a, trans_b, k, alpha, a, lda, b, ldb, beta, c, ldc, i0, i1, j0, j1);
 }
 
 // MARK: - The table
 
 const recur_f32_kernels KERNEL_TABLE = {
+    .name = KERNEL_NAME,
+    .mr = MR,
+    .nr = NR,
+    .kc_max = KC_MAX,
+    .mc_block = MC_BLOCK,
+    .nc_block = NC_BLOCK,
+    .nc_block_few_rows = NC_BLOCK_FEW_ROWS,
     .activate = k_activate,
     .activate_backward = k_activate_backward,
     .gemm_slice = k_gemm_slice,

@@ -177,7 +177,11 @@ struct MemoryWorkload: BenchWorkload {
   var summary: String { "peak resident memory of a process training train-m for 3 steps" }
 
   func prepare(threads: Int) throws -> () -> Double {
-    let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    #if os(Linux)
+      let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    #else
+      let executable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+    #endif
     return {
       let process = Process()
       let pipe = Pipe()

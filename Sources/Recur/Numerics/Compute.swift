@@ -17,15 +17,18 @@ public enum Compute {
     set { recur_set_thread_count(max(1, newValue)) }
   }
 
-  /// The instruction set the kernels use on this CPU: "avx2+fma", "neon" or "scalar" (forced by the
-  /// environment variable `RECUR_ISA=scalar`).
+  /// The instruction set the kernels use on this CPU: "avx2+fma", "neon" or "scalar".
+  ///
+  /// Chosen once, at the first kernel call, from what the CPU reports (never assumed from the
+  /// architecture). The environment variable `RECUR_ISA` can force `scalar`, or `avx2` / `neon` where
+  /// the CPU has it; an instruction set the CPU lacks leaves the automatic choice.
   public static var instructionSet: String { String(cString: recur_isa_name()) }
 
   /// C = alpha · op(A) · op(B) + beta · C in single precision, split across threads when large.
   ///
   /// Row-major: op(A) is M × K, op(B) is K × N, C is M × N; `lda`, `ldb`, `ldc` are the distances between
   /// rows. When `beta` is 0, C is not read. Products below about two million multiply-adds run on the
-  /// calling thread.
+  /// calling thread. Stops the program with a message if the kernel cannot allocate its scratch memory.
   /// - Parameters:
   ///   - transposeA: op(A) = Aᵀ (A stored K × M) when true, else A (stored M × K).
   ///   - transposeB: op(B) = Bᵀ (B stored N × K) when true, else B (stored K × N).
@@ -50,16 +53,17 @@ public enum Compute {
     let tb: Int32 = transposeB ? 1 : 0
     let parts = recur_sgemm_parallel_parts(m, n, k, max(1, threads ?? threadCount))
     if parts <= 1 {
-      recur_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+      checkKernelStatus(recur_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc), "recur_sgemm")
       return
     }
     // The parts write disjoint slices of C; the addresses cross into the worker threads as integers.
     let addresses = (a: Int(bitPattern: a), b: Int(bitPattern: b), c: Int(bitPattern: c))
     DispatchQueue.concurrentPerform(iterations: parts) { part in
-      recur_sgemm_part(
+      let status = recur_sgemm_part(
         ta, tb, m, n, k, alpha, UnsafePointer(bitPattern: addresses.a), lda,
         UnsafePointer(bitPattern: addresses.b), ldb, beta, UnsafeMutablePointer(bitPattern: addresses.c), ldc,
         part, parts)
+      checkKernelStatus(status, "recur_sgemm_part")
     }
   }
 
@@ -93,14 +97,15 @@ public enum Compute {
     let large = Double(m) * Double(n) * Double(k) >= packedParallelMinimum
     let parts = large ? recur_sgemm_parallel_parts(m, n, k, max(1, threads ?? threadCount)) : 1
     if parts <= 1 {
-      recur_sgemm_packed(ta, m, n, k, alpha, a, lda, packed, beta, c, ldc)
+      checkKernelStatus(recur_sgemm_packed(ta, m, n, k, alpha, a, lda, packed, beta, c, ldc), "recur_sgemm_packed")
       return
     }
     let addresses = (a: Int(bitPattern: a), b: Int(bitPattern: packed), c: Int(bitPattern: c))
     DispatchQueue.concurrentPerform(iterations: parts) { part in
-      recur_sgemm_packed_part(
+      let status = recur_sgemm_packed_part(
         ta, m, n, k, alpha, UnsafePointer(bitPattern: addresses.a), lda, UnsafePointer(bitPattern: addresses.b),
         beta, UnsafeMutablePointer(bitPattern: addresses.c), ldc, part, parts)
+      checkKernelStatus(status, "recur_sgemm_packed_part")
     }
   }
 }

@@ -18,7 +18,7 @@ extension Float: RecurScalar {
     Compute.sgemmPacked(transposeA: transposeA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, packed: packed, beta: beta, c: c, ldc: ldc, threads: threads)
   }
   @inlinable public static func gemv(transposeA: Bool, m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>) {
-    recur_sgemv(transposeA ? 1 : 0, m, n, alpha, a, lda, x, beta, y)
+    checkKernelStatus(recur_sgemv(transposeA ? 1 : 0, m, n, alpha, a, lda, x, beta, y), "recur_sgemv")
   }
   @inlinable public static func activate(_ act: Activation, count: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
     recur_activate_f32(count, act.kernel, x, y)

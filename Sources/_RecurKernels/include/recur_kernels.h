@@ -5,9 +5,10 @@
 // - Row-major storage. `ld*` is the distance, in elements, between the starts of two rows.
 // - Every single-precision kernel `recur_X_f32` dispatches once, at first use, to the best version for
 //   this CPU (AVX2+FMA on x86_64, NEON on arm64, else scalar). `recur_X_f32_scalar` is its plain scalar
-//   twin, kept callable so tests can compare the two. RECUR_ISA=scalar in the environment (read once)
-//   forces the scalar versions everywhere. `recur_X_f64` is the double-precision version
-//   (scalar), used for gradient checks against finite differences.
+//   twin, kept callable so tests can compare the two. RECUR_ISA in the environment (read once) forces an
+//   instruction set: "scalar" everywhere, "avx2" on x86_64 or "neon" on arm64 when the CPU has it (an
+//   instruction set the CPU lacks, or an unknown name, leaves the automatic choice). `recur_X_f64` is the
+//   double-precision version (scalar), used for gradient checks against finite differences.
 // - Shape legend: B batch rows, H hidden units, G gates per cell, N rows, V vocabulary size.
 // - Fused gate buffers hold G blocks of H columns per row, in the documented gate order:
 //     chapter RNN  (G = 1): pre-activation a            -> s = f_s(a)
@@ -34,8 +35,21 @@ typedef enum {
 
 /// The instruction set the dispatching kernels use on this CPU.
 recur_isa recur_active_isa(void);
+/// Non-zero when this build has kernels for `isa` and this CPU can run them, whatever RECUR_ISA says:
+/// AVX2 and FMA on x86_64 (cpuid); Advanced SIMD on arm64 (getauxval(AT_HWCAP) & HWCAP_ASIMD on Linux,
+/// sysctlbyname("hw.optional.AdvSIMD") on Apple platforms). Scalar is always available.
+int recur_isa_available(recur_isa isa);
 /// A short human-readable name of `recur_active_isa()` ("avx2+fma", "neon", "scalar").
 const char *recur_isa_name(void);
+
+// MARK: - Status
+
+/// What the kernels that need scratch memory (GEMM, GEMV) return. On RECUR_STATUS_NO_MEMORY the output is
+/// not (or only partly) written; the Swift side turns it into a precondition failure with a message.
+typedef enum {
+  RECUR_STATUS_OK = 0,
+  RECUR_STATUS_NO_MEMORY = 1,
+} recur_status;
 
 // MARK: - Activations
 
@@ -66,8 +80,8 @@ void recur_activate_backward_f64(long n, recur_activation act, const double *y, 
 
 /// C = alpha * op(A) * op(B) + beta * C, row-major; op(A) is M x K, op(B) is K x N, C is M x N.
 /// `trans_a` / `trans_b` non-zero means op(X) = X^T. When beta == 0, C is not read (NaNs in C vanish).
-void recur_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
-                 const float *b, long ldb, float beta, float *c, long ldc);
+recur_status recur_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a,
+                         long lda, const float *b, long ldb, float beta, float *c, long ldc);
 void recur_sgemm_scalar(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a,
                         long lda, const float *b, long ldb, float beta, float *c, long ldc);
 void recur_dgemm(int trans_a, int trans_b, long m, long n, long k, double alpha, const double *a, long lda,
@@ -76,8 +90,9 @@ void recur_dgemm(int trans_a, int trans_b, long m, long n, long k, double alpha,
 /// One of `parts` slices of the product of `recur_sgemm` (part in 0 ..< parts). The slices are cut from
 /// the shape alone and each element is computed the same way in any slice, so running the parts on any
 /// number of threads gives C bitwise equal to one `recur_sgemm` call. Parts may run concurrently.
-void recur_sgemm_part(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
-                      const float *b, long ldb, float beta, float *c, long ldc, long part, long parts);
+recur_status recur_sgemm_part(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a,
+                              long lda, const float *b, long ldb, float beta, float *c, long ldc, long part,
+                              long parts);
 /// How many parts `recur_sgemm_part` should split an M x N x K product into for up to `threads` threads:
 /// 1 for products too small to gain from threads.
 long recur_sgemm_parallel_parts(long m, long n, long k, long threads);
@@ -90,14 +105,14 @@ long recur_sgemm_parallel_parts(long m, long n, long k, long threads);
 /// from `recur_sgemm_parallel_parts`).
 long recur_sgemm_packed_b_size(long n, long k);
 void recur_sgemm_pack_b(int trans_b, long n, long k, const float *b, long ldb, float *packed);
-void recur_sgemm_packed(int trans_a, long m, long n, long k, float alpha, const float *a, long lda,
-                        const float *packed, float beta, float *c, long ldc);
-void recur_sgemm_packed_part(int trans_a, long m, long n, long k, float alpha, const float *a, long lda,
-                             const float *packed, float beta, float *c, long ldc, long part, long parts);
+recur_status recur_sgemm_packed(int trans_a, long m, long n, long k, float alpha, const float *a, long lda,
+                                const float *packed, float beta, float *c, long ldc);
+recur_status recur_sgemm_packed_part(int trans_a, long m, long n, long k, float alpha, const float *a, long lda,
+                                     const float *packed, float beta, float *c, long ldc, long part, long parts);
 
 /// y = alpha * op(A) * x + beta * y; A is M x N row-major; op(A) = A (y has M entries) or A^T (N entries).
-void recur_sgemv(int trans_a, long m, long n, float alpha, const float *a, long lda, const float *x, float beta,
-                 float *y);
+recur_status recur_sgemv(int trans_a, long m, long n, float alpha, const float *a, long lda, const float *x,
+                         float beta, float *y);
 void recur_sgemv_scalar(int trans_a, long m, long n, float alpha, const float *a, long lda, const float *x,
                         float beta, float *y);
 void recur_dgemv(int trans_a, long m, long n, double alpha, const double *a, long lda, const double *x,

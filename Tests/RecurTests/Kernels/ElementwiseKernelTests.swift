@@ -18,6 +18,7 @@ private func expectTwinsAgree(
     kernel(scalar, buffers.map { $0.baseAddress! })
     return zip(buffers, outputs).map { Array($0.0.prefix($0.1.count)) }
   }
+  expectVectorKernelsDispatched()
   let fast = run(scalar: false)
   let scalar = run(scalar: true)
   for index in outputs.indices {

@@ -96,6 +96,7 @@ private let sampledCases: [GEMMCase] = [false, true].flatMap { ta in
 struct GEMMTests {
   @Test("SGEMM matches a Double reference and the scalar twin on awkward shapes")
   func matchesReference() {
+    expectVectorKernelsDispatched()
     for (index, problem) in sampledCases.enumerated() {
       let (a, b, c) = problem.inputs(seed: UInt64(100 + index))
       let reference = problem.reference(a, b, c)
@@ -169,6 +170,7 @@ struct GEMMTests {
 
   @Test("SGEMV matches its scalar twin for both transposes")
   func gemvMatchesScalar() {
+    expectVectorKernelsDispatched()
     for (index, rows) in kernelSizes.enumerated() {
       let columns = kernelSizes[(index * 5 + 3) % kernelSizes.count]
       let lda = columns + 3

@@ -35,6 +35,7 @@ struct KernelMathTests {
   // 1.7e-7), tanh 1.5e-7 (libm twin 1.6e-7), exp 1.7e-7. The bound below is the documented guarantee.
   @Test("Vectorized sigmoid and tanh are within 1e-6 relative error of exact values")
   func activationAccuracy() {
+    expectVectorKernelsDispatched()
     let sigmoidInputs = grid(-87, 87) + grid(-1e-3, 1e-3, count: 2001)
     let fastSigmoid = maxRelativeError(
       sigmoidInputs, { recur_activate_f32($2, RECUR_ACT_SIGMOID, $0, $1) }, reference: sigmoid)
@@ -54,6 +55,7 @@ struct KernelMathTests {
 
   @Test("Vectorized exp (through softmax) is within 1e-6 relative error")
   func expAccuracy() {
+    expectVectorKernelsDispatched()
     // softmax([x, 0]) = [e^x / (1 + e^x), 1 / (1 + e^x)]: the first entry carries the error of exp(x - max).
     var worst = 0.0
     for x in grid(-80, 0, count: 20_001) {
