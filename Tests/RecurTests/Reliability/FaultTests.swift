@@ -48,7 +48,15 @@ struct FaultTests {
       let process = try RecurProcess(
         Self.tiny + resume + ["--steps", "1000000", "--validate-every", "1", "--checkpoint", "model.safetensors"],
         in: folder.url)
-      usleep(UInt32.random(in: 50_000...300_000, using: &random))
+      // Kill at a random moment once the run is in its loop of steps and saves (a sanitized or loaded build
+      // can take longer to start than the whole random window).
+      let metrics = folder.path("model.metrics.jsonl")
+      let started = (try? FileManager.default.attributesOfItem(atPath: metrics))?[.size] as? Int ?? 0
+      let deadline = Date().addingTimeInterval(60)
+      while Date() < deadline, ((try? FileManager.default.attributesOfItem(atPath: metrics))?[.size] as? Int ?? 0) <= started {
+        usleep(2_000)
+      }
+      usleep(UInt32.random(in: 0...250_000, using: &random))
       process.send(SIGKILL)
       let result = process.wait()
       #expect(result.signal == SIGKILL, "kill \(kill): the run ended by itself: \(result.standardError)")
