@@ -33,21 +33,17 @@ extension RecurrentNetwork {
     recordFutureLossGradients: Bool = false
   ) throws -> (loss: Double, futureLossGradientNorms: [[Double]]?) {
     let B = batch.batchSize, H = configuration.hiddenSize, V = configuration.outputSize, L = configuration.layers
-    switch (loss, targets) {
-    case (.crossEntropy, .classes(let ids)):
+    switch targets {
+    case .classes(let ids):
       guard ids.count == B else { throw ModelError("\(ids.count) final targets for a batch of \(B) sequences") }
-      if let bad = ids.first(where: { $0 < 0 || $0 >= V }) {
-        throw ModelError("target class \(bad) is outside the \(V) outputs")
+      try loss.check(
+        .classes(firstOutOfRange: ids.first { $0 < 0 || $0 >= V }), outputSize: V,
+        outputActivation: configuration.outputActivation)
+    case .values(let y, let w):
+      guard y.count == B * w else {
+        throw ModelError("final targets need \(B)×\(w) values (B × V), got \(y.count)")
       }
-    case (.squaredError, .values(let y, let w)), (.binaryCrossEntropy, .values(let y, let w)):
-      guard w == V, y.count == B * V else {
-        throw ModelError("final targets need \(B)×\(V) values (B × V), got \(y.count) of width \(w)")
-      }
-      if loss == .squaredError, configuration.outputActivation == .softmax {
-        throw ModelError("squared error with a softmax output is not supported; use cross-entropy")
-      }
-    case (.crossEntropy, .values): throw ModelError("cross-entropy needs class targets, not value vectors")
-    case (_, .classes): throw ModelError("\(loss.rawValue) needs value targets, not class indices")
+      try loss.check(.values(width: w), outputSize: V, outputActivation: configuration.outputActivation)
     }
     // No step carries a per-step loss: every class target is "none".
     let silent = try SequenceBatch(

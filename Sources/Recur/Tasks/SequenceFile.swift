@@ -431,11 +431,11 @@ public struct SequenceDatasetBatches: TrainingData, Sendable {
 
   /// Batches over `indices` of `dataset` (all pairs when nil).
   public init(_ dataset: SequenceDataset, indices: [Int]? = nil, batchSize: Int, seed: UInt64) throws {
-    guard dataset.hasTargets else { throw ModelError("the data has no targets to train on") }
-    guard batchSize >= 1 else { throw ModelError("batch size must be at least 1, got \(batchSize)") }
+    guard dataset.hasTargets else { throw TrainingDataError("the data has no targets to train on") }
+    guard batchSize >= 1 else { throw TrainingDataError("batch size must be at least 1, got \(batchSize)") }
     self.dataset = dataset
     self.indices = indices ?? Array(dataset.inputs.indices)
-    guard !self.indices.isEmpty else { throw ModelError("the training set has no sequence pairs") }
+    guard !self.indices.isEmpty else { throw TrainingDataError("the training set has no sequence pairs") }
     self.batchSize = batchSize
     position = DataPosition(epoch: 0, batchIndex: 0, generator: SeededGenerator(seed: seed))
     order = shuffled(position.generator)
@@ -450,7 +450,7 @@ public struct SequenceDatasetBatches: TrainingData, Sendable {
 
   public mutating func restore(_ position: DataPosition) throws {
     guard position.batchIndex >= 0, position.batchIndex < batchesPerEpoch else {
-      throw ModelError("batch index \(position.batchIndex) is outside the \(batchesPerEpoch) batches of a pass")
+      throw TrainingDataError("batch index \(position.batchIndex) is outside the \(batchesPerEpoch) batches of a pass")
     }
     self.position = position
     order = shuffled(position.generator)

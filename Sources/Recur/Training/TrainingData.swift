@@ -31,6 +31,14 @@ public struct TrainingBatch<Scalar: RecurScalar>: Sendable {
   }
 }
 
+/// A training data source that cannot be built as asked or cannot take a saved position. Its description is one
+/// line naming the problem.
+public struct TrainingDataError: MessageError {
+  public var message: String
+  /// An error with a one-line message.
+  public init(_ message: String) { self.message = message }
+}
+
 /// A source of training batches that can report and restore its position exactly.
 public protocol TrainingData<Scalar> {
   /// The element type of the batches.
@@ -78,20 +86,20 @@ public struct SequencePairs<Scalar: RecurScalar>: TrainingData, Sendable {
 
   /// A source over `pairs`, shuffled with a generator seeded by `seed`.
   ///
-  /// - Throws: ``ModelError`` when there are no pairs, a pair's x and y differ in length, or B < 1.
+  /// - Throws: ``TrainingDataError`` when there are no pairs, a pair's x and y differ in length, or B < 1.
   public init(_ pairs: Pairs, batchSize: Int, shuffle: Bool = true, seed: UInt64) throws {
-    guard batchSize >= 1 else { throw ModelError("batch size must be at least 1, got \(batchSize)") }
-    guard pairs.count > 0 else { throw ModelError("the training set has no sequence pairs") }
+    guard batchSize >= 1 else { throw TrainingDataError("batch size must be at least 1, got \(batchSize)") }
+    guard pairs.count > 0 else { throw TrainingDataError("the training set has no sequence pairs") }
     switch pairs {
     case .vectors(let x, let y):
-      guard x.count == y.count else { throw ModelError("\(x.count) input sequences but \(y.count) target sequences") }
+      guard x.count == y.count else { throw TrainingDataError("\(x.count) input sequences but \(y.count) target sequences") }
       if let bad = x.indices.first(where: { x[$0].count != y[$0].count || x[$0].isEmpty }) {
-        throw ModelError("pair \(bad): x has \(x[bad].count) steps and y has \(y[bad].count) (need equal, ≥ 1)")
+        throw TrainingDataError("pair \(bad): x has \(x[bad].count) steps and y has \(y[bad].count) (need equal, ≥ 1)")
       }
     case .tokens(let x, let y):
-      guard x.count == y.count else { throw ModelError("\(x.count) input sequences but \(y.count) target sequences") }
+      guard x.count == y.count else { throw TrainingDataError("\(x.count) input sequences but \(y.count) target sequences") }
       if let bad = x.indices.first(where: { x[$0].count != y[$0].count || x[$0].isEmpty }) {
-        throw ModelError("pair \(bad): x has \(x[bad].count) steps and y has \(y[bad].count) (need equal, ≥ 1)")
+        throw TrainingDataError("pair \(bad): x has \(x[bad].count) steps and y has \(y[bad].count) (need equal, ≥ 1)")
       }
     }
     self.pairs = pairs
@@ -119,7 +127,7 @@ public struct SequencePairs<Scalar: RecurScalar>: TrainingData, Sendable {
 
   public mutating func restore(_ position: DataPosition) throws {
     guard position.epoch >= 0, (0..<batchesPerEpoch).contains(position.batchIndex) else {
-      throw ModelError("data position batch \(position.batchIndex) is outside 0..<\(batchesPerEpoch)")
+      throw TrainingDataError("data position batch \(position.batchIndex) is outside 0..<\(batchesPerEpoch)")
     }
     self.position = position
     startPass()
