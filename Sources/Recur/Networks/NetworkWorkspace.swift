@@ -22,6 +22,8 @@ public final class NetworkWorkspace<Scalar: RecurScalar> {
   let dInput = Buffer<Scalar>()
   /// Per-row loss weights (1 for real steps, 0 for padding).
   let rowWeights = Buffer<Scalar>()
+  /// Final-step losses: each sequence's last top-layer state s_n (B × H), and its class targets.
+  let finalTop = Buffer<Scalar>()
   var targets: [Int32] = []
 
   /// An empty workspace; its buffers grow to the largest batch seen.

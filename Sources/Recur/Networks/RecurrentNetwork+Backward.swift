@@ -10,7 +10,15 @@ extension RecurrentNetwork {
   ///     dL/dW^{ss}_0 = Σ_t (∂s_t/∂z^1_t)(∂L_t/∂s_t + δ^{s_t})
   ///
   /// - Parameters:
+  /// With `finalTargets`, the loss is L_n(g_n, y_n) at each sequence's own last step n only (the chapter's
+  /// thought experiment in "Vanishing gradients and gating mechanisms", and the adding problem's loss): the head
+  /// reads s_n, ∂L_n/∂s_n = W^{oT} ∂L_n/∂z^2_n enters BPTT as the gradient of the final state, and no other step
+  /// has a loss. ‖δ^{s_n}‖, recorded at step n, is then that loss gradient itself.
+  ///
+  /// - Parameters:
   ///   - batch: B sequences of inputs and targets (time-major, with lengths).
+  ///   - finalTargets: y_n for each sequence (the batch's own targets are then not read), or nil for the
+  ///     batch's per-step targets.
   ///   - loss: L_elt.
   ///   - reduction: how element losses combine (the chapter's J(W) by default).
   ///   - initialState: s_0, or nil for zeros.
@@ -22,42 +30,54 @@ extension RecurrentNetwork {
   ///   - finalStateGradient: dJ/ds_T from a loss on the final state (used by gradient checks), or nil.
   @_specialize(where Scalar == Float)
   public func accumulateGradient(
-    for batch: SequenceBatch<Scalar>, loss: ElementLoss, reduction: LossReduction = .meanOverSequences,
-    initialState: RecurrentState<Scalar>? = nil, into gradient: inout RecurrentNetwork,
-    workspace: NetworkWorkspace<Scalar>? = nil, dropoutGenerator: inout SeededGenerator?,
-    recordFutureLossGradients: Bool = false, finalStateGradient: RecurrentState<Scalar>? = nil
+    for batch: SequenceBatch<Scalar>, finalTargets: FinalStepTargets<Scalar>? = nil, loss: ElementLoss,
+    reduction: LossReduction = .meanOverSequences, initialState: RecurrentState<Scalar>? = nil,
+    into gradient: inout RecurrentNetwork, workspace: NetworkWorkspace<Scalar>? = nil,
+    dropoutGenerator: inout SeededGenerator?, recordFutureLossGradients: Bool = false,
+    finalStateGradient: RecurrentState<Scalar>? = nil
   ) throws -> LossResult<Scalar> {
-    try validate(batch, loss: loss)
+    try validate(batch, loss: loss, finalTargets: finalTargets)
     let ws = workspace ?? NetworkWorkspace()
     let T = batch.steps, B = batch.batchSize, rows = T * B
     let H = configuration.hiddenSize, V = configuration.outputSize
     let useDropout = dropoutGenerator != nil && configuration.dropout > 0
     var rng = dropoutGenerator ?? SeededGenerator(seed: 0)
     let result: LossResult<Scalar> = withUnsafeMutablePointer(to: &rng) { rngPointer in
-      forwardLogits(
-        batch, initialState: initialState, workspace: ws, dropoutGenerator: useDropout ? rngPointer : nil)
-      // The loss kernels write dL/dz^2 for the plain sum; the reduction's scale is applied once the number of
-      // unpadded elements is known.
-      let (sum, count) = elementLoss(batch, loss: loss, workspace: ws, scale: 1)
-      let scale = reduction.scale(sequences: B, elements: count)
+      let pass = forwardLoss(
+        batch, finalTargets: finalTargets, loss: loss, reduction: reduction, initialState: initialState,
+        workspace: ws, dropoutGenerator: useDropout ? rngPointer : nil, differentiate: true)
       let dz = ws.dLogits.pointer
-      if scale != 1 { for i in 0..<(rows * V) { dz[i] *= Scalar(scale) } }
-      let finalState = stack.finalState(steps: T, batch: B, workspace: ws.stack)
 
-      // Output layer: dW^o += dZ^T S, dW^o_0 += Σ_t dZ_t, ∂L_t/∂s_t = dZ W^o.
-      let top = stack.topOutputs(batch: B, workspace: ws.stack)
+      // Output layer: dW^o += dZ^T S, dW^o_0 += Σ_t dZ_t, ∂L_t/∂s_t = dZ W^o (for the head's rows: every
+      // step, or each sequence's last).
       gradient.headWeight.withMutablePointer { dw in
         Scalar.gemm(
-          transposeA: true, transposeB: false, m: V, n: H, k: rows, alpha: 1, a: dz, lda: V, b: top, ldb: H,
-          beta: 1, c: dw, ldc: H)
+          transposeA: true, transposeB: false, m: V, n: H, k: pass.rows, alpha: 1, a: dz, lda: V, b: pass.top,
+          ldb: H, beta: 1, c: dw, ldc: H)
       }
-      gradient.headBias.withMutablePointer { Scalar.sumRows(rows: rows, width: V, a: dz, lda: V, out: $0) }
+      gradient.headBias.withMutablePointer { Scalar.sumRows(rows: pass.rows, width: V, a: dz, lda: V, out: $0) }
       let dTop = ws.dTop.reserve(rows * H)
-      headWeight.withPointer { w in
-        Scalar.gemm(
-          transposeA: false, transposeB: false, m: rows, n: H, k: V, alpha: 1, a: dz, lda: V, b: w, ldb: H,
-          beta: 0, c: dTop, ldc: H)
+      var finalStateGradient = finalStateGradient
+      if finalTargets != nil {
+        // ∂L_n/∂s_n of the top layer joins dJ/ds_T; no step's output carries a loss.
+        var ds = finalStateGradient ?? zeroState(batch: B)
+        headWeight.withPointer { w in
+          ds.h[configuration.layers - 1].withMutablePointer { dsn in
+            Scalar.gemm(
+              transposeA: false, transposeB: false, m: B, n: H, k: V, alpha: 1, a: dz, lda: V, b: w, ldb: H,
+              beta: 1, c: dsn, ldc: H)
+          }
+        }
+        finalStateGradient = ds
+        dTop.update(repeating: 0, count: rows * H)
+      } else {
+        headWeight.withPointer { w in
+          Scalar.gemm(
+            transposeA: false, transposeB: false, m: rows, n: H, k: V, alpha: 1, a: dz, lda: V, b: w, ldb: H,
+            beta: 0, c: dTop, ldc: H)
+        }
       }
+      let (sum, count, scale, finalState) = (pass.sum, pass.count, pass.scale, pass.finalState)
 
       // The recurrent layers, through time.
       let stackInputSize = stack.inputSize

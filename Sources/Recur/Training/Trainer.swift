@@ -222,6 +222,10 @@ public struct TrainingOutcome: Sendable {
 /// carried from chunk to chunk), clipping, a scheduled optimizer step, validation and early stopping, metrics
 /// as JSON Lines, checkpoints, a divergence guard and clean stops.
 ///
+/// It is the one training loop: language models (``TextBatches``), your own sequence pairs
+/// (``SequencePairs``) and the built-in tasks (``TaskBatches``, also behind
+/// ``SequenceTask/train(cell:hiddenSize:options:as:progress:)``) all train through ``step()``.
+///
 /// The same network, data, options and seed give bitwise-identical weights after N steps; a run stopped at
 /// step k and resumed from its checkpoint (``init(resuming:data:options:)``) gives the same weights at step N
 /// as the run that never stopped. (The GEMM kernels give identical results for any thread count, so this holds
@@ -313,7 +317,7 @@ public final class Trainer<Source: TrainingData> {
     gradient.zeroAll()
     var dropout: SeededGenerator? = position.dropoutGenerator
     let result = try network.accumulateGradient(
-      for: item.batch, loss: options.loss, reduction: options.reduction,
+      for: item.batch, finalTargets: item.finalTargets, loss: options.loss, reduction: options.reduction,
       initialState: item.continuesPrevious ? position.carriedState : nil, into: &gradient, workspace: workspace,
       dropoutGenerator: &dropout)
     let norm = gradient.clip(options.clipping)
