@@ -45,18 +45,8 @@ struct DropoutGradientTests {
 
     // Gradients reaching the bottom layer through two dropped-out layers are small: a step of 1e-5 keeps the
     // rounding of the differences well below the tolerance (a missing mask is off by tens of percent).
-    let eps = 1e-5
-    for (name, analytic) in gradient.namedParameters {
-      var numeric = [Double](repeating: 0, count: analytic.count)
-      for i in 0..<analytic.count {
-        func shifted(_ delta: Double) throws -> Double {
-          var copy = net
-          copy.updateEachParameter { n, t in if n == name { t.scalars[i] += delta } }
-          return try Self.loss(copy, batch, maskSeed: maskSeed).loss
-        }
-        numeric[i] = (try shifted(eps) - (try shifted(-eps))) / (2 * eps)
-      }
-      expectClose(analytic.scalars, numeric, relativeTolerance: 1e-5, "\(cell) d\(name)")
+    try GradientCheckTests.expectParameterGradients(gradient, of: net, step: 1e-5, tolerance: 1e-5, "\(cell)") {
+      try Self.loss($0, batch, maskSeed: maskSeed).loss
     }
   }
 }
