@@ -1,19 +1,8 @@
 import Foundation
 
-/// A batch of a generated task: input sequences with per-step targets, or with a target for the last step
-/// only (``finalTargets``).
-public struct TaskBatch<Scalar: RecurScalar>: Sendable {
-  /// The inputs, and the per-step targets (all "none" when the loss is at the last step only).
-  public var batch: SequenceBatch<Scalar>
-  /// y_n for each sequence when only the last step carries a loss; nil for per-step losses.
-  public var finalTargets: FinalStepTargets<Scalar>?
-
-  /// A task batch; see each property.
-  public init(batch: SequenceBatch<Scalar>, finalTargets: FinalStepTargets<Scalar>? = nil) {
-    self.batch = batch
-    self.finalTargets = finalTargets
-  }
-}
+/// A generated task's batch is a ``TrainingBatch``: the name it had before tasks became training data.
+@available(*, deprecated, renamed: "TrainingBatch")
+public typealias TaskBatch<Scalar: RecurScalar> = TrainingBatch<Scalar>
 
 /// One figure a task reports, such as a test accuracy or a mean squared error.
 public struct TaskMetric: Sendable, Equatable, CustomStringConvertible {
@@ -84,7 +73,7 @@ public protocol SequenceTask: Sendable {
   var loss: ElementLoss { get }
 
   /// B freshly generated training sequences drawn from `generator`.
-  func makeBatch<Scalar: RecurScalar>(size: Int, generator: inout SeededGenerator) throws -> TaskBatch<Scalar>
+  func makeBatch<Scalar: RecurScalar>(size: Int, generator: inout SeededGenerator) throws -> TrainingBatch<Scalar>
   /// The task's standard figures for `network` on test data drawn from `generator`.
   func evaluate<Scalar: RecurScalar>(_ network: RecurrentNetwork<Scalar>, generator: inout SeededGenerator) throws
     -> TaskEvaluation
@@ -98,28 +87,6 @@ extension SequenceTask {
     .init(
       cell: cell, inputSize: inputSize, hiddenSize: hiddenSize, layers: layers, outputSize: outputSize,
       outputActivation: outputActivation)
-  }
-
-  /// The loss of `network` on a task batch and, when `gradient` is given, its gradient (accumulated), with
-  /// the chapter's objective J(W) (summed over steps, averaged over sequences) for per-step targets and the
-  /// mean over sequences of the last-step loss otherwise.
-  public func lossAndGradient<Scalar: RecurScalar>(
-    _ network: RecurrentNetwork<Scalar>, on batch: TaskBatch<Scalar>, gradient: inout RecurrentNetwork<Scalar>?,
-    workspace: NetworkWorkspace<Scalar>? = nil
-  ) throws -> Double {
-    if let finalTargets = batch.finalTargets {
-      return try network.finalStepLoss(
-        for: batch.batch, targets: finalTargets, loss: loss, gradient: &gradient, workspace: workspace
-      ).loss
-    }
-    guard var g = gradient else {
-      return try network.loss(for: batch.batch, loss: loss, workspace: workspace).loss
-    }
-    var noDropout: SeededGenerator? = nil
-    let result = try network.accumulateGradient(
-      for: batch.batch, loss: loss, into: &g, workspace: workspace, dropoutGenerator: &noDropout)
-    gradient = g
-    return result.loss
   }
 }
 
@@ -151,29 +118,7 @@ public enum BuiltInTasks {
   }
 }
 
-/// Time-major storage helpers shared by the tasks.
-enum TaskStorage {
-  /// Packs per-sequence vectors `[b][t][i]` (ragged in t) into T·B × I time-major storage.
-  static func timeMajor<Scalar: RecurScalar>(_ sequences: [[[Double]]], steps: Int, width: Int) -> [Scalar] {
-    let B = sequences.count
-    var out = [Scalar](repeating: 0, count: steps * B * width)
-    for (b, seq) in sequences.enumerated() {
-      for (t, v) in seq.enumerated() {
-        for i in 0..<width { out[(t * B + b) * width + i] = Scalar(v[i]) }
-      }
-    }
-    return out
-  }
-
-  /// A one-hot vector of `width` with a 1 at `index`.
-  static func oneHot(_ index: Int, _ width: Int) -> [Double] {
-    var v = [Double](repeating: 0, count: width)
-    v[index] = 1
-    return v
-  }
-}
-
-extension TaskBatch {
+extension TrainingBatch {
   /// The targets at each sequence's own last step: ``finalTargets`` when the task has them, else the last
   /// per-step target (a class, or a vector of values). Used to ask the chapter's question of any task: how
   /// much of the last step's loss gradient reaches the first steps?
