@@ -72,7 +72,7 @@ struct FitCommand: ParsableCommand {
     let network = try shape.makeNetwork(
       inputSize: dataset.featureCount, outputSize: dataset.outputSize, outputActivation: dataset.outputActivation,
       seed: seed)
-    let source = try SequenceDatasetBatches(dataset, indices: trainIndices, batchSize: batchSize, seed: seed)
+    let source = try SequencePairs<Float>(dataset, indices: trainIndices, batchSize: batchSize, seed: seed)
     let steps = runOptions.steps ?? (epochs == nil && runOptions.time == nil ? RunDefaults.sequenceModel.defaultSteps : nil)
     let optimizer = try optimization.makeOptimizer()
     let plannedSteps = [steps, epochs.map { $0 * source.batchesPerEpoch }].compactMap { $0 }.min()

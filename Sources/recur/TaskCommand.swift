@@ -40,9 +40,6 @@ struct TaskCommand: ParsableCommand {
     guard BuiltInTasks.names.contains(name) else {
       throw CLIError("unknown task '\(name)'; the tasks are \(BuiltInTasks.names.joined(separator: ", "))")
     }
-    if let dropout = model.dropout, dropout > 0 {
-      throw CLIError("--dropout \(dropout): recur task trains without dropout (every batch is new data)")
-    }
     switch optimization.scheduleChoice {
     case .step: throw CLIError("--schedule step decays by epochs; recur task has none (every batch is new data)")
     case .cosine where runOptions.steps == nil && runOptions.time != nil:
