@@ -42,6 +42,7 @@ public enum ScheduleChoice: String, Sendable, CaseIterable {
   /// - Parameters:
   ///   - learningRate: η, the base rate (the cosine decays to η/10).
   ///   - warmup: the cosine's linear warm-up steps.
+  ///   - plannedSteps: the steps the budget allows, when known.
   ///   - stepsPerEpoch: batches per pass over the data (the step decay's unit).
   public func schedule(learningRate: Double, warmup: Int, plannedSteps: Int?, stepsPerEpoch: Int)
     -> LearningRateSchedule
