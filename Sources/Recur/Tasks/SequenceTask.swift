@@ -1,5 +1,9 @@
 import Foundation
 
+/// A generated task's batch is a ``TrainingBatch``: the name it had before tasks became training data.
+@available(*, deprecated, renamed: "TrainingBatch")
+public typealias TaskBatch<Scalar: RecurScalar> = TrainingBatch<Scalar>
+
 /// One figure a task reports, such as a test accuracy or a mean squared error.
 public struct TaskMetric: Sendable, Equatable, CustomStringConvertible {
   /// The figure's name ("test MSE", "sequence accuracy", …).
