@@ -29,23 +29,15 @@ struct EvalCommand: ParsableCommand {
 
   func validate() throws {
     if let last, !(last > 0 && last <= 1) { throw CLIError("--last must be in (0, 1], got \(last)") }
-    _ = try tokens(of: try LanguageModelFile(path: checkpoint))
-  }
-
-  /// The tokens evaluated: the whole text or its last part.
-  func tokens(of model: LanguageModelFile) throws -> [Int32] {
-    let bytes = try readTextFile(text)
-    let all = try oneLine(text) { try model.vocabulary.encode(utf8: bytes) }
-    let tokens = last.map { Array(all.suffix(Int((Double(all.count) * $0).rounded(.down)))) } ?? all
-    guard tokens.count >= 2 else {
-      throw CLIError("the text to evaluate has \(tokens.count) character\(tokens.count == 1 ? "" : "s"); it needs at least 2")
-    }
-    return tokens
   }
 
   func run() throws {
-    let model = try LanguageModelFile(path: checkpoint)
-    let tokens = try tokens(of: model)
+    let model = try readLanguageModel(path: checkpoint)
+    let bytes = try readTextFile(text)
+    let tokens = try oneLine(text) { try model.evaluationTokens(utf8: bytes, lastFraction: last) }
+    guard tokens.count >= 2 else {
+      throw CLIError("the text to evaluate has \(tokens.count) character\(tokens.count == 1 ? "" : "s"); it needs at least 2")
+    }
     let result = try oneLine("") { try model.checkpoint.network.evaluateLanguageModel(on: tokens) }
     if json {
       let object: [String: Any] = [
