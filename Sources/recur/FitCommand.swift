@@ -41,6 +41,8 @@ struct FitCommand: ParsableCommand {
   @Option(help: "Write the training and validation loss curves to this SVG file.")
   var plot: String?
 
+  @OptionGroup var metricsOutput: MetricsOutputOptions
+
   func validate() throws {
     try model.check()
     try training.check()
@@ -106,10 +108,10 @@ struct FitCommand: ParsableCommand {
       print(String(format: ", validation %.5f", try trainer.network.meanLoss(over: validBatches, loss: dataset.loss)), terminator: "")
     }
     print("")
-    if dataset.kind != .values {
-      let accuracy = try Self.accuracy(trainer.network, dataset, validIndices.isEmpty ? trainIndices : validIndices)
-      print(String(format: "per-step accuracy (%@): %.4f", validIndices.isEmpty ? "training" : "validation", accuracy))
-    }
+    let measured = validIndices.isEmpty ? trainIndices : validIndices
+    print("metrics on the \(validIndices.isEmpty ? "training" : "validation") sequences (\(measured.count)):")
+    try metricsOutput.report(
+      try dataset.metrics(of: trainer.network, indices: measured), title: "recur fit: \(data) (\(validIndices.isEmpty ? "training" : "validation"))")
     print("model written to \(checkpoint)")
     if let plot {
       var series = [LinePlot.Series(name: "training loss", y: losses)]
@@ -120,21 +122,5 @@ struct FitCommand: ParsableCommand {
         .write(to: URL(fileURLWithPath: plot))
       print("loss curves written to \(plot)")
     }
-  }
-
-  /// The fraction of steps whose predicted label matches the target, for class and binary targets.
-  static func accuracy(_ network: RecurrentNetwork<Float>, _ dataset: SequenceDataset, _ indices: [Int]) throws -> Double {
-    var right = 0, total = 0
-    for i in indices {
-      let outputs = try network.outputs(for: try dataset.batch([i])).outputs.scalars
-      let V = dataset.outputSize
-      for t in dataset.inputs[i].indices {
-        let g = Array(outputs[(t * V)..<(t * V + V)])
-        let predicted = dataset.kind == .binary ? Float(g[0] > 0.5 ? 1 : 0) : Float(g.indices.max { g[$0] < g[$1] }!)
-        if predicted == dataset.targets[i][t][0] { right += 1 }
-        total += 1
-      }
-    }
-    return Double(right) / Double(max(total, 1))
   }
 }
