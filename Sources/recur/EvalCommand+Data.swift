@@ -32,6 +32,10 @@ struct MetricsOutputOptions: ParsableArguments {
 struct FittedModelFile {
   let checkpoint: Checkpoint<Float>
   let kind: SequenceDataset.TargetKind
+  /// One target per step (and per-step outputs) or one per sequence, as the model was fitted.
+  let layout: SequenceDataset.TargetLayout
+  /// How the model reads one output per sequence.
+  let readout: SequenceReadout
 
   init(path: String) throws {
     guard FileManager.default.fileExists(atPath: path) else { throw CLIError("--checkpoint \(path): no such file") }
@@ -43,12 +47,14 @@ struct FittedModelFile {
     kind =
       checkpoint.metadata["data.targets"].flatMap(SequenceDataset.TargetKind.init(rawValue:))
       ?? (config.outputActivation == .softmax ? .classes : config.outputActivation == .sigmoid ? .binary : .values)
+    layout = checkpoint.metadata["data.layout"].flatMap(SequenceDataset.TargetLayout.init(rawValue:)) ?? .step
+    readout = checkpoint.metadata["data.readout"].flatMap(SequenceReadout.init(rawValue:)) ?? .last
   }
 
   /// Reads labelled sequences for this model, checking that they fit it.
   func load(_ path: String) throws -> SequenceDataset {
     let dataset = try oneLine("--data \(path)") {
-      try SequenceDataset.load(contentsOf: URL(fileURLWithPath: path), kind: kind)
+      try SequenceDataset.load(contentsOf: URL(fileURLWithPath: path), kind: kind, layout: layout)
     }
     let config = checkpoint.network.configuration
     guard dataset.featureCount == config.inputSize else {
@@ -69,7 +75,7 @@ extension EvalCommand {
   func runMetrics(data: String) throws {
     let model = try FittedModelFile(path: checkpoint)
     let dataset = try model.load(data)
-    let metrics = try oneLine("") { try dataset.metrics(of: model.checkpoint.network) }
+    let metrics = try oneLine("") { try dataset.metrics(of: model.checkpoint.network, readout: model.readout) }
     if json {
       try metricsOutput.report(metrics, title: "recur eval: \(data)", quiet: true)
       var object: [String: Any] = ["checkpoint": checkpoint, "data": data]
@@ -94,7 +100,10 @@ extension EvalCommand {
       print(String(decoding: bytes, as: UTF8.self))
       return
     }
-    print("\(dataset.inputs.count) sequences, targets: \(dataset.kind.rawValue)")
+    print("\(dataset.inputs.count) sequences, targets: \(dataset.kind.rawValue) per \(dataset.layout.rawValue)")
     try metricsOutput.report(metrics, title: "recur eval: \(data)")
   }
 }
+
+extension SequenceReadout: ExpressibleByArgument {}
+extension SequenceDataset.TargetLayout: ExpressibleByArgument {}

@@ -11,7 +11,9 @@ struct PredictCommand: ParsableCommand {
     discussion: """
       Reads the same formats as recur fit (targets, if present, are ignored). Writes one line per input \
       sequence: {"y": [[…], …]} for real outputs; {"y": [labels], "p": [[probabilities], …]} for class \
-      labels; {"y": [1, -1, …], "p": [σ, …]} for the chapter's ±1 sequence classification.
+      labels; {"y": [1, -1, …], "p": [σ, …]} for the chapter's ±1 sequence classification. A model fitted \
+      with one target per sequence writes one output per sequence: {"y": [values]}, {"y": label, "p": [...]} \
+      or {"y": 1, "p": σ}.
       """
   )
 
@@ -34,13 +36,24 @@ struct PredictCommand: ParsableCommand {
     let kind: SequenceDataset.TargetKind =
       loaded.metadata["data.targets"].flatMap(SequenceDataset.TargetKind.init(rawValue:))
       ?? (config.outputActivation == .softmax ? .classes : config.outputActivation == .sigmoid ? .binary : .values)
-    let dataset = try SequenceDataset.load(contentsOf: URL(fileURLWithPath: data), requireTargets: false)
+    let dataset = try SequenceDataset.load(
+      contentsOf: URL(fileURLWithPath: data), requireTargets: false,
+      layout: loaded.metadata["data.layout"].flatMap(SequenceDataset.TargetLayout.init(rawValue:)))
     guard dataset.featureCount == config.inputSize else {
       throw CLIError(
         "the data has \(dataset.featureCount) features per step but the model reads \(config.inputSize)")
     }
     var out = ""
-    for sequence in dataset.inputs {
+    if loaded.metadata["data.layout"] == SequenceDataset.TargetLayout.sequence.rawValue {
+      let readout = loaded.metadata["data.readout"].flatMap(SequenceReadout.init(rawValue:)) ?? .last
+      let V = config.outputSize, workspace = NetworkWorkspace<Float>()
+      for start in stride(from: 0, to: dataset.inputs.count, by: 64) {
+        let part = Array(start..<min(start + 64, dataset.inputs.count))
+        let g = try oneLine("") { try network.sequenceOutputs(for: try dataset.batch(part), readout: readout, workspace: workspace) }
+        for b in part.indices { out += Self.sequenceLine(Array(g.scalars[(b * V)..<(b * V + V)]), kind: kind) + "\n" }
+      }
+    }
+    for sequence in dataset.inputs where loaded.metadata["data.layout"] != SequenceDataset.TargetLayout.sequence.rawValue {
       // The state-machine view: one input at a time, carrying the state.
       var state = network.initialState
       var outputs: [[Float]] = []
@@ -56,6 +69,16 @@ struct PredictCommand: ParsableCommand {
       print("\(dataset.inputs.count) predictions written to \(output)")
     } else {
       print(out, terminator: "")
+    }
+  }
+
+  /// One JSON line for the one output g of a sequence.
+  static func sequenceLine(_ g: [Float], kind: SequenceDataset.TargetKind) -> String {
+    func number(_ v: Float) -> String { v.isFinite ? "\(v)" : "null" }
+    switch kind {
+    case .values: return "{\"y\": [" + g.map(number).joined(separator: ", ") + "]}"
+    case .classes: return "{\"y\": \(g.indices.max { g[$0] < g[$1] }!), \"p\": [" + g.map(number).joined(separator: ", ") + "]}"
+    case .binary: return "{\"y\": \(g[0] > 0.5 ? 1 : -1), \"p\": \(number(g[0]))}"
     }
   }
 

@@ -20,11 +20,14 @@ public enum SequenceMetrics: Sendable, Equatable {
 
 extension SequenceDataset {
   /// The metrics of `network` on the sequences at `indices` (all when nil), run in batches from the zero
-  /// state: for per-step targets every step of every sequence counts; the predicted class is the largest
-  /// output (softmax), or output > 0.5 (binary).
+  /// state: for per-step targets every step of every sequence counts, for one target per sequence every
+  /// sequence (read by `readout`); the predicted class is the largest output (softmax), or output > 0.5
+  /// (binary).
   ///
   /// - Throws: ``ModelError`` when the data has no targets or does not fit the network.
-  public func metrics(of network: RecurrentNetwork<Float>, indices: [Int]? = nil) throws -> SequenceMetrics {
+  public func metrics(
+    of network: RecurrentNetwork<Float>, indices: [Int]? = nil, readout: SequenceReadout = .last
+  ) throws -> SequenceMetrics {
     guard hasTargets else { throw ModelError("the data has no targets to measure against") }
     let indices = indices ?? Array(inputs.indices)
     guard !indices.isEmpty else { throw ModelError("no sequences to measure") }
@@ -33,8 +36,16 @@ extension SequenceDataset {
     let workspace = NetworkWorkspace<Float>()
     for start in stride(from: 0, to: indices.count, by: 64) {
       let part = Array(indices[start..<min(start + 64, indices.count)])
-      let g = try network.outputs(for: try batch(part), workspace: workspace).outputs.scalars
       let B = part.count
+      if layout == .sequence {
+        let g = try network.sequenceOutputs(for: try batch(part), readout: readout, workspace: workspace).scalars
+        for (b, i) in part.enumerated() {
+          predicted.append(Array(g[(b * V)..<(b * V + V)]))
+          wanted.append(targets[i][0])
+        }
+        continue
+      }
+      let g = try network.outputs(for: try batch(part), workspace: workspace).outputs.scalars
       for (b, i) in part.enumerated() {
         for t in inputs[i].indices {
           predicted.append(Array(g[((t * B + b) * V)..<((t * B + b) * V + V)]))
@@ -43,6 +54,27 @@ extension SequenceDataset {
       }
     }
     return try Self.metrics(predicted: predicted, targets: wanted, kind: kind, outputSize: V)
+  }
+
+  /// The mean loss of `network` on the sequences at `indices` (no class weights, no dropout, zero initial
+  /// states): per unpadded step for per-step targets, per sequence (read by `readout`) for one target per
+  /// sequence.
+  public func meanLoss(
+    of network: RecurrentNetwork<Float>, indices: [Int], readout: SequenceReadout = .last
+  ) throws -> Double {
+    let workspace = NetworkWorkspace<Float>()
+    var sum = 0.0, count = 0
+    for start in stride(from: 0, to: indices.count, by: 64) {
+      let part = Array(indices[start..<min(start + 64, indices.count)])
+      let result =
+        layout == .sequence
+        ? try network.sequenceLoss(
+          for: try batch(part), targets: sequenceTargets(part), readout: readout, loss: loss, workspace: workspace)
+        : try network.loss(for: try batch(part), loss: loss, reduction: .sum, workspace: workspace)
+      sum += result.elementLossSum
+      count += result.elementCount
+    }
+    return sum / Double(max(count, 1))
   }
 
   /// The metrics of outputs g (one row of V per example) against targets (one row per example: V values,

@@ -23,11 +23,15 @@ public struct TrainingBatch<Scalar: RecurScalar>: Sendable {
   /// True when this batch continues the streams of the previous batch (truncated BPTT): its initial state is
   /// the previous batch's final state, detached. False for a batch that starts from the zero state.
   public var continuesPrevious: Bool
+  /// One target per sequence, when the batch is trained that way (its per-step targets are then ignored and
+  /// the trainer reads each sequence by ``TrainerOptions/readout``); nil for per-step targets.
+  public var sequenceTargets: SequenceTargets<Scalar>?
 
-  /// A training batch; see ``continuesPrevious``.
-  public init(batch: SequenceBatch<Scalar>, continuesPrevious: Bool) {
+  /// A training batch; see ``continuesPrevious`` and ``sequenceTargets``.
+  public init(batch: SequenceBatch<Scalar>, continuesPrevious: Bool, sequenceTargets: SequenceTargets<Scalar>? = nil) {
     self.batch = batch
     self.continuesPrevious = continuesPrevious
+    self.sequenceTargets = sequenceTargets
   }
 }
 
