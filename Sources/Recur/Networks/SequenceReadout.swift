@@ -11,22 +11,6 @@ public enum SequenceReadout: String, Sendable, Codable, CaseIterable {
   case max
 }
 
-/// One target per sequence of a batch.
-public enum SequenceTargets<Scalar: RecurScalar>: Sendable, Equatable {
-  /// A class index per sequence (cross-entropy), B.
-  case classes([Int])
-  /// V real values per sequence (squared error, or 0/1 for binary cross-entropy), B × V.
-  case values([Scalar], width: Int)
-
-  /// B.
-  public var count: Int {
-    switch self {
-    case .classes(let ids): ids.count
-    case .values(let v, let w): w > 0 ? v.count / w : 0
-    }
-  }
-}
-
 /// Per-class weights w_k in the loss of one label per sequence: L = Σ_b w_{y_b} ℓ_b / Σ_b w_{y_b}, the
 /// weighted mean of PyTorch's `CrossEntropyLoss(weight=w)`. For binary labels the classes are 0 and 1.
 public enum ClassWeights: Sendable, Equatable, Codable {
@@ -63,7 +47,7 @@ public enum ClassWeights: Sendable, Equatable, Codable {
 extension RecurrentNetwork {
   /// Checks a batch with one target per sequence against the network and the loss.
   func validate(
-    _ batch: SequenceBatch<Scalar>, targets: SequenceTargets<Scalar>, loss: ElementLoss, classWeights: [Double]?
+    _ batch: SequenceBatch<Scalar>, targets: FinalStepTargets<Scalar>, loss: ElementLoss, classWeights: [Double]?
   ) throws {
     try validate(batch, loss: nil)
     guard case .vectors = batch.inputs else {
@@ -73,7 +57,12 @@ extension RecurrentNetwork {
     if let empty = batch.lengths.firstIndex(of: 0) {
       throw ModelError("sequence \(empty) of the batch has no steps to read a target from")
     }
-    guard targets.count == B else { throw ModelError("\(targets.count) sequence targets for a batch of \(B) sequences") }
+    let count: Int
+    switch targets {
+    case .classes(let ids): count = ids.count
+    case .values(let v, let w): count = w > 0 ? v.count / w : 0
+    }
+    guard count == B else { throw ModelError("\(count) sequence targets for a batch of \(B) sequences") }
     switch (loss, targets) {
     case (.crossEntropy, .classes(let ids)):
       if let bad = ids.first(where: { $0 < 0 || $0 >= V }) {
@@ -159,7 +148,7 @@ extension RecurrentNetwork {
   /// without class weights), and, when `gradient` is set, dL/dz^2 of L = Σ_b w_b ℓ_b / Σ_b w_b into
   /// `workspace.dLogits`.
   func sequenceElementLoss(
-    targets: SequenceTargets<Scalar>, loss: ElementLoss, classWeights: [Double]?, batch B: Int,
+    targets: FinalStepTargets<Scalar>, loss: ElementLoss, classWeights: [Double]?, batch B: Int,
     workspace ws: NetworkWorkspace<Scalar>, gradient: Bool
   ) -> (weightedSum: Double, weightSum: Double) {
     let V = configuration.outputSize
@@ -234,7 +223,7 @@ extension RecurrentNetwork {
   /// - Throws: ``ModelError`` when the batch, targets, loss or weights do not fit.
   @_specialize(where Scalar == Float)
   public func sequenceLoss(
-    for batch: SequenceBatch<Scalar>, targets: SequenceTargets<Scalar>, readout: SequenceReadout,
+    for batch: SequenceBatch<Scalar>, targets: FinalStepTargets<Scalar>, readout: SequenceReadout,
     loss: ElementLoss, classWeights: [Double]? = nil, workspace: NetworkWorkspace<Scalar>? = nil
   ) throws -> LossResult<Scalar> {
     try validate(batch, targets: targets, loss: loss, classWeights: classWeights)
@@ -271,7 +260,7 @@ extension RecurrentNetwork {
   ///     from it; nil means no dropout.
   @_specialize(where Scalar == Float)
   public func accumulateSequenceGradient(
-    for batch: SequenceBatch<Scalar>, targets: SequenceTargets<Scalar>, readout: SequenceReadout,
+    for batch: SequenceBatch<Scalar>, targets: FinalStepTargets<Scalar>, readout: SequenceReadout,
     loss: ElementLoss, classWeights: [Double]? = nil, into gradient: inout RecurrentNetwork,
     workspace: NetworkWorkspace<Scalar>? = nil, dropoutGenerator: inout SeededGenerator?
   ) throws -> LossResult<Scalar> {

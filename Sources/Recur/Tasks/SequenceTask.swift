@@ -99,28 +99,6 @@ extension SequenceTask {
       cell: cell, inputSize: inputSize, hiddenSize: hiddenSize, layers: layers, outputSize: outputSize,
       outputActivation: outputActivation)
   }
-
-  /// The loss of `network` on a task batch and, when `gradient` is given, its gradient (accumulated), with
-  /// the chapter's objective J(W) (summed over steps, averaged over sequences) for per-step targets and the
-  /// mean over sequences of the last-step loss otherwise.
-  public func lossAndGradient<Scalar: RecurScalar>(
-    _ network: RecurrentNetwork<Scalar>, on batch: TaskBatch<Scalar>, gradient: inout RecurrentNetwork<Scalar>?,
-    workspace: NetworkWorkspace<Scalar>? = nil
-  ) throws -> Double {
-    if let finalTargets = batch.finalTargets {
-      return try network.finalStepLoss(
-        for: batch.batch, targets: finalTargets, loss: loss, gradient: &gradient, workspace: workspace
-      ).loss
-    }
-    guard var g = gradient else {
-      return try network.loss(for: batch.batch, loss: loss, workspace: workspace).loss
-    }
-    var noDropout: SeededGenerator? = nil
-    let result = try network.accumulateGradient(
-      for: batch.batch, loss: loss, into: &g, workspace: workspace, dropoutGenerator: &noDropout)
-    gradient = g
-    return result.loss
-  }
 }
 
 /// A problem with a task's name or parameters.

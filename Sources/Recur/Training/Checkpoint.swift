@@ -187,7 +187,7 @@ public struct Checkpoint<Scalar: RecurScalar>: Sendable {
         }
         named.append((short, tensor))
       }
-      do { optimizerState = try OptimizerState(step: step, namedTensors: named) } catch let error as ModelError {
+      do { optimizerState = try OptimizerState(step: step, namedTensors: named) } catch let error as OptimizerError {
         throw CheckpointError(error.message)
       }
     } else if let first = optimizerNames.first {

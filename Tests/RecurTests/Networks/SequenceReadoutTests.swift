@@ -22,7 +22,7 @@ struct SequenceReadoutGradientTests {
     let lengths = [5, 2, 4, 1]
     let xs = lengths.map { n in (0..<n).map { _ in (0..<I).map { _ in rng.nextNormal() } } }
     var batch = try SequenceBatch<Double>(inputs: xs, targets: xs.map { $0.map { _ in [0.0] } })
-    let targets: SequenceTargets<Double>
+    let targets: FinalStepTargets<Double>
     var weights: [Double]? = nil
     switch target {
     case .weightedClasses:

@@ -33,7 +33,7 @@ struct SequenceReadoutTorchTests {
     let batch = try SequenceBatch<Float>(
       steps: T, batchSize: B, lengths: lengths, inputs: .vectors(x, features: I),
       targets: .classes(Array(repeating: -1, count: T * B)))
-    let targets: SequenceTargets<Float> =
+    let targets: FinalStepTargets<Float> =
       lossName == "ce" ? .classes(try fixture.integers("targets")) : .values(try fixture.tensor("targets").scalars, width: V)
     let weights: [Double]? = lossName == "mse" ? nil : try fixture.tensor("class_weights", as: Float.self).scalars.map(Double.init)
     var gradient = net.zeros()
