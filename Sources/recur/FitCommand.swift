@@ -40,6 +40,9 @@ struct FitCommand: ParsableCommand {
   @Option(help: "One target per sequence, class labels: loss weights per class, 'balanced' or w0,w1,… (one per class).")
   var classWeights: String?
 
+  @Flag(help: "Read every sequence in both directions (PyTorch's bidirectional=True): outputs [forward, reverse].")
+  var bidirectional = false
+
   @OptionGroup var model: ModelOptions
   @OptionGroup var training: TaskTrainingArguments
 
@@ -104,12 +107,12 @@ struct FitCommand: ParsableCommand {
     }
     let cell = try model.cellKind()
     try TrainPlan.checkMemory(
-      dataset.networkConfiguration(cell: cell, hiddenSize: model.hidden),
+      dataset.networkConfiguration(cell: cell, hiddenSize: model.hidden, bidirectional: bidirectional),
       batch: min(training.batchSize, max(trainIndices.count, 1)), steps: dataset.inputs.map(\.count).max() ?? 1,
       advice: "lower --hidden or --batch-size (the model has \(dataset.outputSize) outputs)")
     var generator = SeededGenerator(seed: training.seed)
     var network = try RecurrentNetwork<Float>(
-      dataset.networkConfiguration(cell: cell, hiddenSize: model.hidden), generator: &generator)
+      dataset.networkConfiguration(cell: cell, hiddenSize: model.hidden, bidirectional: bidirectional), generator: &generator)
     let taskOptions = training.options(cell: cell, task: nil)
     if let initialization = taskOptions.initialization { try network.initialize(initialization, generator: &generator) }
     let source = try SequencePairs<Float>(dataset, indices: trainIndices, batchSize: training.batchSize, seed: training.seed)

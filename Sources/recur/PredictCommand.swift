@@ -53,7 +53,16 @@ struct PredictCommand: ParsableCommand {
         for b in part.indices { out += Self.sequenceLine(Array(g.scalars[(b * V)..<(b * V + V)]), kind: kind) + "\n" }
       }
     }
-    for sequence in dataset.inputs where loaded.metadata["data.layout"] != SequenceDataset.TargetLayout.sequence.rawValue {
+    let perStep = loaded.metadata["data.layout"] != SequenceDataset.TargetLayout.sequence.rawValue
+    if perStep, config.bidirectional {
+      // Both directions need the whole sequence: one batched pass per sequence.
+      let V = config.outputSize, workspace = NetworkWorkspace<Float>()
+      for i in dataset.inputs.indices {
+        let g = try oneLine("") { try network.outputs(for: try dataset.batch([i]), workspace: workspace).outputs.scalars }
+        out += Self.line((0..<dataset.inputs[i].count).map { Array(g[($0 * V)..<($0 * V + V)]) }, kind: kind) + "\n"
+      }
+    }
+    for sequence in dataset.inputs where perStep && !config.bidirectional {
       // The state-machine view: one input at a time, carrying the state.
       var state = network.initialState
       var outputs: [[Float]] = []

@@ -100,7 +100,7 @@ extension RecurrentNetwork {
     _ batch: SequenceBatch<Scalar>, readout: SequenceReadout, workspace ws: NetworkWorkspace<Scalar>,
     dropoutGenerator: UnsafeMutablePointer<SeededGenerator>?, argmax: inout [Int32]
   ) {
-    let T = batch.steps, B = batch.batchSize, H = configuration.hiddenSize, V = configuration.outputSize
+    let T = batch.steps, B = batch.batchSize, H = stack.outputSize, V = configuration.outputSize
     let lengths = batch.lengths.contains { $0 < T } ? batch.lengths : nil
     withStackInput(batch, workspace: ws, dropoutGenerator: dropoutGenerator) { x, tokens in
       stack.forward(
@@ -266,7 +266,7 @@ extension RecurrentNetwork {
   ) throws -> LossResult<Scalar> {
     try validate(batch, targets: targets, loss: loss, classWeights: classWeights)
     let ws = workspace ?? NetworkWorkspace()
-    let T = batch.steps, B = batch.batchSize, H = configuration.hiddenSize, V = configuration.outputSize
+    let T = batch.steps, B = batch.batchSize, H = stack.outputSize, V = configuration.outputSize
     let useDropout = dropoutGenerator != nil && configuration.dropout > 0
     var rng = dropoutGenerator ?? SeededGenerator(seed: 0)
     var argmax: [Int32] = []

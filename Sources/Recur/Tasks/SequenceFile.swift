@@ -320,10 +320,12 @@ public struct SequenceDataset: Sendable, Equatable {
   }
 
   /// The network configuration that fits this data.
-  public func networkConfiguration(cell: CellKind, hiddenSize: Int, layers: Int = 1) -> RecurrentNetwork<Float>.Configuration {
+  public func networkConfiguration(
+    cell: CellKind, hiddenSize: Int, layers: Int = 1, bidirectional: Bool = false
+  ) -> RecurrentNetwork<Float>.Configuration {
     .init(
       cell: cell, inputSize: featureCount, hiddenSize: hiddenSize, layers: layers, outputSize: outputSize,
-      outputActivation: outputActivation)
+      outputActivation: outputActivation, bidirectional: bidirectional)
   }
 
   // MARK: Reading

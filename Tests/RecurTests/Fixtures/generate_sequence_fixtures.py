@@ -6,6 +6,7 @@
 #
 # Writes PyTorch fixtures for one target per sequence, read off a recurrent stack by a readout:
 #   Tests/RecurTests/Fixtures/torch_seq_<kind>_<readout>_<loss>.safetensors
+#   Tests/RecurTests/Fixtures/torch_seq_bi_<kind>_<readout>_ce.safetensors   (bidirectional=True)
 # The model is rnn = nn.RNN/nn.GRU/nn.LSTM(I, H, num_layers=2, batch_first=True) and head = nn.Linear(H, V);
 # a batch of unsorted variable lengths runs through pack_padded_sequence(enforce_sorted=False) and
 # pad_packed_sequence (padded outputs are zero), and each sequence is read into one vector p:
@@ -52,9 +53,10 @@ KINDS = {
     "lstm": ("LSTM", nn.LSTM, {}),
 }
 READOUTS = ("last", "mean", "max")
-# (kind, readout, loss) triples: cross-entropy for every cell and readout; BCE and MSE for the LSTM.
-CASES = [(k, r, "ce") for k in KINDS for r in READOUTS] + [("lstm", r, "bce") for r in READOUTS] + [
-    ("gru", r, "mse") for r in READOUTS]
+# (kind, readout, loss, bidirectional): cross-entropy for every cell and readout, one and two directions;
+# BCE for the LSTM and MSE for the GRU. (New cases go at the end: the files before them stay the same.)
+CASES = [(k, r, "ce", False) for k in KINDS for r in READOUTS] + [("lstm", r, "bce", False) for r in READOUTS] + [
+    ("gru", r, "mse", False) for r in READOUTS] + [(k, r, "ce", True) for k in KINDS for r in READOUTS]
 SEED = 20261130
 
 
@@ -62,10 +64,10 @@ def outputs_of(loss):
     return {"ce": CLASSES, "bce": 1, "mse": 2}[loss]
 
 
-def make(kind, loss):
+def make(kind, loss, bi):
     _, cls, keywords = KINDS[kind]
-    rnn = cls(INPUT_SIZE, HIDDEN_SIZE, num_layers=LAYERS, batch_first=True, **keywords)
-    head = nn.Linear(HIDDEN_SIZE, outputs_of(loss))
+    rnn = cls(INPUT_SIZE, HIDDEN_SIZE, num_layers=LAYERS, batch_first=True, bidirectional=bi, **keywords)
+    head = nn.Linear(2 * HIDDEN_SIZE if bi else HIDDEN_SIZE, outputs_of(loss))
     return nn.ModuleDict({"rnn": rnn, "head": head})
 
 
@@ -99,13 +101,13 @@ def run(model, readout, loss, tensors):
     return {k: v.detach() for k, v in result.items()}
 
 
-def name(kind, readout, loss):
-    return os.path.join(FIXTURES, f"torch_seq_{kind}_{readout}_{loss}.safetensors")
+def name(kind, readout, loss, bi):
+    return os.path.join(FIXTURES, f"torch_seq_{'bi_' if bi else ''}{kind}_{readout}_{loss}.safetensors")
 
 
-def generate(kind, readout, loss, generator):
+def generate(kind, readout, loss, bi, generator):
     torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
-    model = make(kind, loss)
+    model = make(kind, loss, bi)
 
     def rand(*shape):
         return torch.randn(*shape, generator=generator, dtype=torch.float32)
@@ -141,21 +143,22 @@ def generate(kind, readout, loss, generator):
         "steps": str(STEPS),
         "readout": readout,
         "loss": loss,
+        "bidirectional": "true" if bi else "false",
         "computed_dtype": "float64",
         "stored_dtype": "float32",
         "torch_version": torch.__version__.split("+")[0],
     }
-    save_safetensors(tensors, name(kind, readout, loss), metadata)
+    save_safetensors(tensors, name(kind, readout, loss, bi), metadata)
 
 
-def verify(kind, readout, loss):
+def verify(kind, readout, loss, bi):
     """Reloads one file, recomputes in float64 from its stored inputs and checks every stored result."""
-    path = name(kind, readout, loss)
+    path = name(kind, readout, loss, bi)
     with safe_open(path, framework="pt") as f:
         meta = f.metadata()
         stored = {k: f.get_tensor(k) for k in f.keys()}
     assert meta["generator"] == GENERATOR and meta["readout"] == readout and meta["loss"] == loss, path
-    model = make(kind, loss).double()
+    model = make(kind, loss, bi).double()
     with torch.no_grad():
         for n, p in model.named_parameters():
             p.copy_(stored[n].double())
