@@ -86,7 +86,7 @@ extension RecurrentNetwork {
       let initialGradient: RecurrentState<Scalar>
       if ws.usedTokenTable, case .tokens(let ids) = batch.inputs {
         // The bottom layer adds dL/dE itself (see EmbeddedTokens).
-        initialGradient = withTokens(ids, workspace: ws) { tokens in
+        initialGradient = withTokens(ids) { tokens in
           gradient.embedding!.withMutablePointer { dTable in
             stack.backward(
               input: UnsafePointer(ws.embedded.pointer), steps: T, batch: B, lengths: lengths, outputGradient: dTop,

@@ -98,7 +98,7 @@ extension RecurrentNetwork {
       workspace.usedEmbeddingDropout = configuration.dropout > 0 && dropoutGenerator != nil
       if !workspace.usedEmbeddingDropout, ids.count > configuration.inputSize {
         workspace.usedTokenTable = true
-        return withTokens(ids, workspace: workspace) { body(UnsafePointer(workspace.embedded.reserve(1)), $0) }
+        return withTokens(ids) { body(UnsafePointer(workspace.embedded.reserve(1)), $0) }
       }
       let x = workspace.embedded.reserve(ids.count * E)
       embedding!.withPointer { table in
@@ -114,9 +114,7 @@ extension RecurrentNetwork {
   }
 
   /// Calls `body` with the token ids and the embedding table as ``EmbeddedTokens``.
-  func withTokens<R>(
-    _ ids: [Int32], workspace: NetworkWorkspace<Scalar>, _ body: (EmbeddedTokens<Scalar>) -> R
-  ) -> R {
+  func withTokens<R>(_ ids: [Int32], _ body: (EmbeddedTokens<Scalar>) -> R) -> R {
     ids.withUnsafeBufferPointer { idp in
       embedding!.withPointer { table in
         body(EmbeddedTokens(ids: idp.baseAddress!, table: table, vocabularySize: configuration.inputSize))

@@ -129,28 +129,6 @@ public enum BuiltInTasks {
   }
 }
 
-/// Time-major storage helpers shared by the tasks.
-enum TaskStorage {
-  /// Packs per-sequence vectors `[b][t][i]` (ragged in t) into T·B × I time-major storage.
-  static func timeMajor<Scalar: RecurScalar>(_ sequences: [[[Double]]], steps: Int, width: Int) -> [Scalar] {
-    let B = sequences.count
-    var out = [Scalar](repeating: 0, count: steps * B * width)
-    for (b, seq) in sequences.enumerated() {
-      for (t, v) in seq.enumerated() {
-        for i in 0..<width { out[(t * B + b) * width + i] = Scalar(v[i]) }
-      }
-    }
-    return out
-  }
-
-  /// A one-hot vector of `width` with a 1 at `index`.
-  static func oneHot(_ index: Int, _ width: Int) -> [Double] {
-    var v = [Double](repeating: 0, count: width)
-    v[index] = 1
-    return v
-  }
-}
-
 extension TaskBatch {
   /// The targets at each sequence's own last step: ``finalTargets`` when the task has them, else the last
   /// per-step target (a class, or a vector of values). Used to ask the chapter's question of any task: how
