@@ -28,7 +28,8 @@ struct EvalCommand: ParsableCommand {
   @Option(help: "Labelled sequences (.jsonl or .csv, as recur fit reads) to measure a fitted model on.")
   var data: String?
 
-  @OptionGroup var metricsOutput: MetricsOutputOptions
+  @OptionGroup(title: "Metrics")
+  var metricsOutput: MetricsOutputOptions
 
   @Option(help: "Evaluate only the last fraction of the text's characters (0.1: train's validation part).")
   var last: Double?
@@ -38,35 +39,24 @@ struct EvalCommand: ParsableCommand {
 
   func validate() throws {
     guard (text == nil) != (data == nil) else { throw CLIError("give one of --text (a language model) or --data (a fitted model)") }
-    if data != nil {
-      if last != nil { throw CLIError("--last applies to --text, not --data") }
-      return
-    }
+    if data != nil, last != nil { throw CLIError("--last applies to --text, not --data") }
     if let last, !(last > 0 && last <= 1) { throw CLIError("--last must be in (0, 1], got \(last)") }
-    _ = try tokens(of: try LanguageModelFile(path: checkpoint))
-  }
-
-  /// The tokens evaluated: the whole text or its last part.
-  func tokens(of model: LanguageModelFile) throws -> [Int32] {
-    let text = self.text ?? ""
-    let bytes = try readTextFile(text)
-    let all = try oneLine(text) { try model.vocabulary.encode(utf8: bytes) }
-    let tokens = last.map { Array(all.suffix(Int((Double(all.count) * $0).rounded(.down)))) } ?? all
-    guard tokens.count >= 2 else {
-      throw CLIError("the text to evaluate has \(tokens.count) character\(tokens.count == 1 ? "" : "s"); it needs at least 2")
-    }
-    return tokens
   }
 
   func run() throws {
     if let data { return try runMetrics(data: data) }
-    let model = try LanguageModelFile(path: checkpoint)
-    let tokens = try tokens(of: model)
+    let text = self.text ?? ""
+    let model = try readLanguageModel(path: checkpoint)
+    let bytes = try readTextFile(text)
+    let tokens = try oneLine(text) { try model.evaluationTokens(utf8: bytes, lastFraction: last) }
+    guard tokens.count >= 2 else {
+      throw CLIError("the text to evaluate has \(tokens.count) character\(tokens.count == 1 ? "" : "s"); it needs at least 2")
+    }
     let result = try oneLine("") { try model.checkpoint.network.evaluateLanguageModel(on: tokens) }
     if json {
       let object: [String: Any] = [
         "nats_per_char": result.natsPerToken, "bits_per_char": result.bitsPerToken,
-        "predictions": result.predictions, "checkpoint": checkpoint, "text": text ?? "",
+        "predictions": result.predictions, "checkpoint": checkpoint, "text": text,
       ]
       let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
       print(String(decoding: data, as: UTF8.self))

@@ -19,7 +19,8 @@ struct FitCommand: ParsableCommand {
       {"x": [[…], …], "y": [0.2, 1.5]}; in CSV the target filled on a sequence's first row only. The output is \
       read off the last step (--readout last, the chapter's reading) or pooled over the steps (mean, max); \
       --class-weights balanced (or w0,w1,…) weights the loss by class. --target-per says which layout a file \
-      has when the lengths cannot (a list of as many numbers as steps is one label per step by default).
+      has when the lengths cannot (a list of as many numbers as steps is one label per step by default). \
+      --bidirectional reads every sequence in both directions, as PyTorch's bidirectional=True.
       The last --validation fraction of the sequences is held out and reported. The model is written to \
       --checkpoint for recur predict.
       """
@@ -29,7 +30,7 @@ struct FitCommand: ParsableCommand {
   var data: String
 
   @Option(help: "The targets: values, classes or binary (inferred from the file when left out).")
-  var targets: String?
+  var targets: SequenceDataset.TargetKind?
 
   @Option(help: "One target per step or per sequence (inferred from the file when left out).")
   var targetPer: SequenceDataset.TargetLayout?
@@ -40,11 +41,17 @@ struct FitCommand: ParsableCommand {
   @Option(help: "One target per sequence, class labels: loss weights per class, 'balanced' or w0,w1,… (one per class).")
   var classWeights: String?
 
+  @OptionGroup(title: "Model")
+  var model: ModelOptions<SequenceModelDefaults>
+
   @Flag(help: "Read every sequence in both directions (PyTorch's bidirectional=True): outputs [forward, reverse].")
   var bidirectional = false
 
-  @OptionGroup var model: ModelOptions
-  @OptionGroup var training: TaskTrainingArguments
+  @OptionGroup(title: "Optimization")
+  var optimization: OptimizationOptions<SequenceModelDefaults>
+
+  @OptionGroup(title: "Run")
+  var runOptions: RunOptions<SequenceModelDefaults>
 
   @Option(help: "Stop after this many passes over the training sequences.")
   var epochs: Int?
@@ -58,16 +65,15 @@ struct FitCommand: ParsableCommand {
   @Option(help: "Write the training and validation loss curves to this SVG file.")
   var plot: String?
 
-  @OptionGroup var metricsOutput: MetricsOutputOptions
+  @OptionGroup(title: "Metrics")
+  var metricsOutput: MetricsOutputOptions
 
   func validate() throws {
-    try model.check()
-    try training.check()
-    if let targets, SequenceDataset.TargetKind(rawValue: targets) == nil {
-      throw CLIError("--targets must be values, classes or binary, got '\(targets)'")
-    }
     guard validation >= 0, validation < 1 else { throw CLIError("--validation must be in [0, 1), got \(validation)") }
     if let epochs, epochs < 1 { throw CLIError("--epochs must be at least 1, got \(epochs)") }
+    if optimization.scheduleChoice == .cosine, runOptions.steps == nil, epochs == nil, runOptions.time != nil {
+      throw CLIError("--schedule cosine needs --steps or --epochs to know where the decay ends")
+    }
     _ = try parsedClassWeights()
   }
 
@@ -84,12 +90,10 @@ struct FitCommand: ParsableCommand {
   }
 
   func run() throws {
-    let dataset = try SequenceDataset.load(
-      contentsOf: URL(fileURLWithPath: data), kind: targets.flatMap(SequenceDataset.TargetKind.init(rawValue:)),
-      layout: targetPer)
+    runOptions.applyThreads()
+    let dataset = try SequenceDataset.load(contentsOf: URL(fileURLWithPath: data), kind: targets, layout: targetPer)
     let q = dataset.inputs.count
-    let held = q >= 10 ? Int((Double(q) * validation).rounded()) : 0
-    let trainIndices = Array(0..<(q - held)), validIndices = Array((q - held)..<q)
+    let (trainIndices, validIndices) = dataset.validationSplit(fraction: validation)
     print(
       "\(q) sequences (\(trainIndices.count) training, \(validIndices.count) validation), I = \(dataset.featureCount), "
         + "targets: \(dataset.kind.rawValue) (\(dataset.outputSize) output\(dataset.outputSize == 1 ? "" : "s")) per \(dataset.layout.rawValue)"
@@ -105,23 +109,30 @@ struct FitCommand: ParsableCommand {
       }
       print("class weights: " + weights!.map { String(format: "%.4g", $0) }.joined(separator: ", "))
     }
-    let cell = try model.cellKind()
-    try TrainPlan.checkMemory(
-      dataset.networkConfiguration(cell: cell, hiddenSize: model.hidden, bidirectional: bidirectional),
-      batch: min(training.batchSize, max(trainIndices.count, 1)), steps: dataset.inputs.map(\.count).max() ?? 1,
-      advice: "lower --hidden or --batch-size (the model has \(dataset.outputSize) outputs)")
-    var generator = SeededGenerator(seed: training.seed)
-    var network = try RecurrentNetwork<Float>(
-      dataset.networkConfiguration(cell: cell, hiddenSize: model.hidden, bidirectional: bidirectional), generator: &generator)
-    let taskOptions = training.options(cell: cell, task: nil)
-    if let initialization = taskOptions.initialization { try network.initialize(initialization, generator: &generator) }
-    let source = try SequencePairs<Float>(dataset, indices: trainIndices, batchSize: training.batchSize, seed: training.seed)
-    let steps = training.steps ?? (epochs == nil && training.time == nil ? 1000 : nil)
+    var shape = try model.shape()
+    shape.bidirectional = bidirectional
+    let seed = runOptions.seedValue, batchSize = runOptions.batch
+    try checkMemory(
+      shape.configuration(
+        inputSize: dataset.featureCount, outputSize: dataset.outputSize, outputActivation: dataset.outputActivation),
+      batch: min(batchSize, max(trainIndices.count, 1)), steps: dataset.inputs.map(\.count).max() ?? 1,
+      advice: "lower --hidden, --layers or --batch-size (the model has \(dataset.outputSize) outputs)")
+    let network = try shape.makeNetwork(
+      inputSize: dataset.featureCount, outputSize: dataset.outputSize, outputActivation: dataset.outputActivation,
+      seed: seed)
+    let source = try SequencePairs<Float>(dataset, indices: trainIndices, batchSize: batchSize, seed: seed)
+    let steps = runOptions.steps ?? (epochs == nil && runOptions.time == nil ? RunDefaults.sequenceModel.defaultSteps : nil)
+    let optimizer = try optimization.makeOptimizer()
+    let plannedSteps = [steps, epochs.map { $0 * source.batchesPerEpoch }].compactMap { $0 }.min()
     var options = TrainerOptions(
-      optimizer: taskOptions.optimizer, clipping: taskOptions.clipping, loss: dataset.loss,
-      reduction: .meanOverSequences, budget: TrainingBudget(steps: steps, epochs: epochs, seconds: training.time),
+      optimizer: optimizer,
+      schedule: optimization.scheduleChoice.schedule(
+        learningRate: optimizer.learningRate, warmup: optimization.warmupSteps, plannedSteps: plannedSteps,
+        stepsPerEpoch: source.batchesPerEpoch),
+      clipping: optimization.clipping, loss: dataset.loss, reduction: .meanOverSequences,
+      budget: TrainingBudget(steps: steps, epochs: epochs, seconds: runOptions.time),
       validationInterval: validIndices.isEmpty ? nil : max(1, source.batchesPerEpoch), divergenceFactor: nil,
-      seed: training.seed)
+      seed: seed)
     if dataset.layout == .sequence {
       options.readout = readout
       options.classWeights = weights
@@ -158,7 +169,8 @@ struct FitCommand: ParsableCommand {
     let measured = validIndices.isEmpty ? trainIndices : validIndices
     print("metrics on the \(validIndices.isEmpty ? "training" : "validation") sequences (\(measured.count)):")
     try metricsOutput.report(
-      try dataset.metrics(of: trainer.network, indices: measured, readout: readout), title: "recur fit: \(data) (\(validIndices.isEmpty ? "training" : "validation"))")
+      try dataset.metrics(of: trainer.network, indices: measured, readout: readout),
+      title: "recur fit: \(data) (\(validIndices.isEmpty ? "training" : "validation"))")
     print("model written to \(checkpoint)")
     if let plot {
       var series = [LinePlot.Series(name: "training loss", y: losses)]

@@ -2,7 +2,6 @@ import Foundation
 import Testing
 
 @testable import Recur
-@testable import recur
 
 /// Models trained in PyTorch and saved with `interop/recur_torch.save_for_recur` (fixtures written by
 /// generate_interop_fixtures.py): Recur reads them as weights-only checkpoints, evaluates them to PyTorch's
@@ -66,12 +65,12 @@ struct TorchLMTests {
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
     let output = folder.appendingPathComponent("stepped.safetensors")
-    let command = try TrainCommand.parse([
-      "--text", try Self.url("interop_text", "txt").path, "--init", try Self.url(name, "safetensors").path,
+    let result = try RecurProcess.run([
+      "train", "--text", try Self.url("interop_text", "txt").path, "--init", try Self.url(name, "safetensors").path,
       "--steps", "1", "--optimizer", "sgd", "--lr", "0.1", "--seq-len", "16", "--batch-size", "1", "--clip", "0",
       "--dropout", "0", "--schedule", "constant", "--checkpoint", output.path, "--quiet",
-    ])
-    try command.run()
+    ], in: folder)
+    try #require(result.status == 0, "recur train: \(result.standardError)")
     let stepped = try Checkpoint<Float>(contentsOf: output)
     try Self.expectExpectedWeights(stepped.network, try Fixture(name + ".expected"), name)
     // The written checkpoint is a full Recur checkpoint of the run: vocabulary, mode and trainer state.
