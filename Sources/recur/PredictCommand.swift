@@ -14,6 +14,11 @@ struct PredictCommand: ParsableCommand {
       labels; {"y": [1, -1, …], "p": [σ, …]} for the chapter's ±1 sequence classification. A model fitted \
       with one target per sequence writes one output per sequence: {"y": [values]}, {"y": label, "p": [...]} \
       or {"y": 1, "p": σ}.
+      --stream reads live steps from standard input instead, one JSON object per line: \
+      {"id": "sensor-7", "x": [0.1, 0.4]} takes one step of stream "sensor-7" (each id has its own state, \
+      started at zero) and writes one line at once: {"id": "sensor-7", "t": 1, "y": …} (and "p" for labels). \
+      {"id": "sensor-7", "reset": true} sets that stream back to the zero state; {"id": "sensor-7", "end": true} \
+      forgets it. A line that cannot be read gets {"line": n, "error": "…"} and the other streams go on.
       """
   )
 
@@ -21,12 +26,22 @@ struct PredictCommand: ParsableCommand {
   var checkpoint: String
 
   @Option(help: "The sequences: a .jsonl (JSON Lines) or .csv file.")
-  var data: String
+  var data: String?
+
+  @Flag(help: "Read live steps from standard input (JSON Lines with a stream id) and answer each line at once.")
+  var stream = false
 
   @Option(name: .shortAndLong, help: "Write the predictions here instead of standard output.")
   var output: String?
 
+  func validate() throws {
+    guard (data == nil) == stream else { throw CLIError("give one of --data (a file of sequences) or --stream (steps on standard input)") }
+    if stream, output != nil { throw CLIError("--stream writes to standard output, one line per input line; --output applies to --data") }
+  }
+
   func run() throws {
+    if stream { return try runStream() }
+    let data = self.data ?? ""
     let loaded = try Checkpoint<Float>(contentsOf: URL(fileURLWithPath: checkpoint))
     let network = loaded.network
     let config = network.configuration
