@@ -95,23 +95,13 @@ struct TrainPlan {
   let network: RecurrentNetwork<Float>
   let vocabulary: Vocabulary
   let mode: TextMode
-  let data: TextBatches<Float>
-  let validation: Validation?
+  /// The training and validation data.
+  let data: LanguageModelData
   let options: TrainerOptions
   /// The checkpoint of the stopped run when resuming.
   let resumeFrom: Checkpoint<Float>?
-  let batchSize: Int, sequenceLength: Int
-  let validationFraction = 0.1
   /// Whether the cosine schedule's length is still to be fitted to a time budget.
   let fitScheduleToTime: Bool
-
-  /// How validation is computed.
-  enum Validation {
-    /// One-stream-per-B evaluation of the held-out tokens.
-    case stream(tokens: [Int32], streams: Int)
-    /// The mean loss of the held-out lines' pairs.
-    case sequences([SequenceBatch<Float>])
-  }
 
   init(_ c: TrainCommand) throws {
     let d = RunDefaults.languageModel
@@ -153,55 +143,32 @@ struct TrainPlan {
       }
     }
     let batchSize = c.runOptions.batchSize ?? saved?.batchSize ?? d.batchSize
-    self.batchSize = batchSize
     let shape = try c.model.shape()
     let embeddingSize = c.embedding ?? d.embeddingSize ?? 0
-
-    let cut = tokens.count - Int((Double(tokens.count) * validationFraction).rounded(.down))
-    let training = Array(tokens[..<cut]), held = Array(tokens[cut...])
-    switch mode {
-    case .stream:
-      let T = c.seqLen ?? saved?.sequenceLength ?? d.sequenceLength ?? 1
+    let sequenceLength: Int
+    if mode == .stream {
+      sequenceLength = c.seqLen ?? saved?.sequenceLength ?? d.sequenceLength ?? 1
+      // A new model is checked before the text: a model too large is the first thing to say.
       if start == nil {
         try checkMemory(
           RecurrentNetwork<Float>.Configuration.languageModel(
             cell: cell, vocabularySize: vocabulary.count, embeddingSize: embeddingSize, hiddenSize: shape.hiddenSize,
             layers: shape.layers),
-          batch: batchSize, steps: T)
+          batch: batchSize, steps: sequenceLength)
       }
-      guard training.count >= batchSize * T + 1 else {
-        throw CLIError(
-          "the text is too short: the training part (first 90%) has \(training.count) characters, "
-            + "\(batchSize) streams × \(T) steps need \(batchSize * T + 1); lower --batch-size or --seq-len")
-      }
-      sequenceLength = T
-      data = try oneLine("") { try TextBatches<Float>.stream(tokens: training, batchSize: batchSize, steps: T) }
-      validation = held.count >= 2 ? .stream(tokens: held, streams: min(batchSize, held.count - 1)) : nil
-    case .lines, .documents:
-      let segmentation = mode.segmentation!
-      let all = try oneLine(c.text) {
-        try SequenceBatches(
-          tokens: tokens, vocabulary: vocabulary, segmentation: segmentation, batchSize: 1, maxSteps: Int.max / 2)
-      }
-      let longest = all.sequences.map(\.count).max() ?? 0
-      let T = c.seqLen ?? saved?.sequenceLength ?? (longest + 1)
-      sequenceLength = T
-      let sequences = try oneLine(c.text) {
-        try SequenceBatches(
-          tokens: training, vocabulary: vocabulary, segmentation: segmentation, batchSize: batchSize, maxSteps: T,
-          bucketByLength: true, seed: seed)
-      }
-      data = TextBatches(.sequences(sequences))
-      if let heldOut = try? SequenceBatches(
-        tokens: held, vocabulary: vocabulary, segmentation: segmentation, batchSize: batchSize, maxSteps: T)
-      {
-        validation = .sequences(
-          stride(from: 0, to: heldOut.sequences.count, by: batchSize).map {
-            heldOut.batch(of: Array($0..<min($0 + batchSize, heldOut.sequences.count)))
-          })
-      } else {
-        validation = nil
-      }
+    } else {
+      let longest = try oneLine(c.text) { try LanguageModelData.longestPair(tokens: tokens, vocabulary: vocabulary, mode: mode) }
+      sequenceLength = c.seqLen ?? saved?.sequenceLength ?? longest ?? 1
+    }
+    do {
+      data = try LanguageModelData(
+        tokens: tokens, vocabulary: vocabulary, mode: mode, batchSize: batchSize, sequenceLength: sequenceLength,
+        seed: seed)
+    } catch let error as LanguageModelDataError {
+      throw CLIError("\(error); lower --batch-size or --seq-len")
+    } catch {
+      let message = String(describing: error).split(separator: "\n").joined(separator: " ")
+      throw CLIError(mode == .stream ? message : "\(c.text): \(message)")
     }
 
     // The model.
@@ -224,7 +191,7 @@ struct TrainPlan {
       let configuration = RecurrentNetwork<Float>.Configuration.languageModel(
         cell: cell, vocabularySize: vocabulary.count, embeddingSize: embeddingSize, hiddenSize: shape.hiddenSize,
         layers: shape.layers, dropout: shape.dropout)
-      try checkMemory(configuration, batch: batchSize, steps: sequenceLength)
+      try checkMemory(configuration, batch: data.batchSize, steps: data.sequenceLength)
       network = try oneLine("") { try RecurrentNetwork<Float>(configuration, seed: seed) }
       // The initialization draws from its own generator (seed + 1), after the network's.
       if let initialization = shape.initialization {
@@ -232,7 +199,7 @@ struct TrainPlan {
         try network.initialize(initialization, generator: &generator)
       }
     }
-    try checkMemory(network.configuration, batch: batchSize, steps: sequenceLength)
+    try checkMemory(network.configuration, batch: data.batchSize, steps: data.sequenceLength)
     self.network = network
 
     // Optimizer, schedule, budget.
@@ -243,7 +210,7 @@ struct TrainPlan {
       budget.steps = d.defaultSteps
       budget.epochs = d.defaultEpochs
     }
-    let perEpoch = data.batchesPerEpoch
+    let perEpoch = data.training.batchesPerEpoch
     let plannedSteps = [budget.steps, budget.epochs.map { $0 * perEpoch }].compactMap { $0 }.min()
     let scheduleChoice = c.optimization.scheduleChoice
     let schedule = scheduleChoice.schedule(
@@ -253,7 +220,7 @@ struct TrainPlan {
     var options = TrainerOptions(
       optimizer: optimizer, schedule: schedule, clipping: c.optimization.clipping,
       loss: .crossEntropy, reduction: .meanOverSteps, budget: budget,
-      validationInterval: validation == nil ? nil : c.validateEvery, checkpointInterval: c.validateEvery,
+      validationInterval: data.validation == nil ? nil : c.validateEvery, checkpointInterval: c.validateEvery,
       divergenceFactor: 3, seed: seed)
     if let resume = c.resume, let start {
       guard var savedOptions = start.checkpoint.options, start.isResumable else {
@@ -281,34 +248,26 @@ struct TrainPlan {
     }
     let trainer: Trainer<TextBatches<Float>>
     if let resumeFrom {
-      trainer = try oneLine("--resume") { try Trainer(resuming: resumeFrom, data: data, options: options) }
+      trainer = try oneLine("--resume") { try Trainer(resuming: resumeFrom, data: data.training, options: options) }
     } else {
-      trainer = try oneLine("") { try Trainer(network: network, data: data, options: options) }
+      trainer = try oneLine("") { try Trainer(network: network, data: data.training, options: options) }
     }
     trainer.metadata = LanguageModelCheckpoint.metadata(
-      vocabulary: vocabulary, mode: mode, batchSize: batchSize, sequenceLength: sequenceLength,
-      validationFraction: validationFraction)
+      vocabulary: vocabulary, mode: mode, batchSize: data.batchSize, sequenceLength: data.sequenceLength,
+      validationFraction: data.validationFraction)
     trainer.checkpointURL = checkpointURL
     trainer.metricsURL = metricsURL
 
     let c = trainer.network.configuration
     progress.message(
       "training a \(c.layers)-layer \(c.cell), H = \(c.hiddenSize), E = \(c.embeddingSize ?? 0), "
-        + "V = \(vocabulary.count) (\(trainer.network.parameterCount) parameters) on \(data.batchesPerEpoch) "
-        + "batches of \(batchSize) × \(sequenceLength) per epoch, \(mode.rawValue) mode"
+        + "V = \(vocabulary.count) (\(trainer.network.parameterCount) parameters) on \(data.training.batchesPerEpoch) "
+        + "batches of \(data.batchSize) × \(data.sequenceLength) per epoch, \(mode.rawValue) mode"
         + (resumeFrom != nil ? ", resuming at step \(trainer.position.step)" : ""))
 
     let workspace = NetworkWorkspace<Float>()
-    if let validation {
-      trainer.validation = { network in
-        switch validation {
-        case .stream(let tokens, let streams):
-          return try network.evaluateLanguageModel(on: tokens, streams: streams, chunkLength: 128, workspace: workspace)
-            .natsPerToken
-        case .sequences(let batches):
-          return try network.meanLoss(over: batches, loss: .crossEntropy, workspace: workspace)
-        }
-      }
+    if data.validation != nil {
+      trainer.validation = { [data] network in try data.validationLoss(network, workspace: workspace) ?? .nan }
     }
     let totalSteps = options.budget.steps
     trainer.onProgress = { [unowned trainer] p in
@@ -346,14 +305,8 @@ struct TrainPlan {
 
   /// Times a few steps on copies and estimates how many steps (with their validations) fit in `seconds`.
   func estimateSteps(seconds: Double, validateEvery: Int) throws -> Int {
-    let perStep = try StepTiming.measureSecondsPerStep(network: network, data: data, options: options)
-    var validationSeconds = 0.0
-    if case .stream(let tokens, _) = validation {
-      validationSeconds = StepTiming.forwardOnlySeconds(
-        batches: Double(tokens.count) / Double(batchSize * sequenceLength), secondsPerStep: perStep)
-    } else if case .sequences(let batches) = validation {
-      validationSeconds = StepTiming.forwardOnlySeconds(batches: Double(batches.count), secondsPerStep: perStep)
-    }
+    let perStep = try StepTiming.measureSecondsPerStep(network: network, data: data.training, options: options)
+    let validationSeconds = StepTiming.forwardOnlySeconds(batches: data.validationBatches, secondsPerStep: perStep)
     return StepTiming(secondsPerStep: perStep, validationSeconds: validationSeconds)
       .steps(in: seconds, validationInterval: validateEvery)
   }

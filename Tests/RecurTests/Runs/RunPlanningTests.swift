@@ -126,6 +126,41 @@ struct RunPlanningTests {
     #expect(files.metrics.path == "/tmp/runs/shakespeare.metrics.jsonl" && files.lossPlot.path == "/tmp/runs/shakespeare.loss.svg")
   }
 
+  @Test("a text as language-model data: the last 10% validates, streams or pairs, too short refused")
+  func languageModelData() throws {
+    let text = String(repeating: "the cat sat on the mat.\nla séance est levée;\n", count: 55)
+    let vocabulary = try Vocabulary(kind: .characters, text: Array(text.utf8))
+    let tokens = try vocabulary.encode(text)
+    let split = LanguageModelData.split(tokens, validationFraction: 0.1)
+    #expect(split.heldOut.count == tokens.count / 10 && split.training + split.heldOut == tokens)
+
+    let stream = try LanguageModelData(
+      tokens: tokens, vocabulary: vocabulary, mode: .stream, batchSize: 3, sequenceLength: 10, seed: 1)
+    #expect(stream.training.batchesPerEpoch == (split.training.count - 1) / 3 / 10)
+    guard case .stream(let held, let streams) = stream.validation else { Issue.record("no stream validation"); return }
+    #expect(held == split.heldOut && streams == 3)
+    #expect(stream.validationBatches == Double(split.heldOut.count) / 30)
+    let network = try RecurrentNetwork<Float>(
+      .languageModel(cell: .gru, vocabularySize: vocabulary.count, embeddingSize: 3, hiddenSize: 4, layers: 1), seed: 1)
+    #expect(try stream.validationLoss(network)
+      == network.evaluateLanguageModel(on: split.heldOut, streams: 3, chunkLength: 128).natsPerToken)
+
+    #expect(throws: LanguageModelDataError.textTooShort(characters: split.training.count, batchSize: 100, steps: 64, trainingPercent: 90)) {
+      try LanguageModelData(tokens: tokens, vocabulary: vocabulary, mode: .stream, batchSize: 100, sequenceLength: 64, seed: 1)
+    }
+    #expect(LanguageModelDataError.textTooShort(characters: 9, batchSize: 2, steps: 8, trainingPercent: 90).description
+      == "the text is too short: the training part (first 90%) has 9 characters, 2 streams × 8 steps need 17")
+
+    // Lines: T defaults to the longest line (23 characters) + 1; validation is the held-out lines' mean loss.
+    #expect(try LanguageModelData.longestPair(tokens: tokens, vocabulary: vocabulary, mode: .lines) == 24)
+    #expect(try LanguageModelData.longestPair(tokens: tokens, vocabulary: vocabulary, mode: .stream) == nil)
+    let lines = try LanguageModelData(
+      tokens: tokens, vocabulary: vocabulary, mode: .lines, batchSize: 4, sequenceLength: 24, seed: 2)
+    guard case .sequences(let batches) = lines.validation else { Issue.record("no pair validation"); return }
+    #expect(lines.validationBatches == Double(batches.count))
+    #expect(try lines.validationLoss(network) == network.meanLoss(over: batches, loss: .crossEntropy))
+  }
+
   @Test("metrics: the trainer's file read back, a line cut short skipped, null losses kept as nil")
   func metrics() throws {
     let text = """
