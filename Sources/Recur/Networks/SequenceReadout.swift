@@ -100,13 +100,8 @@ extension RecurrentNetwork {
     _ batch: SequenceBatch<Scalar>, readout: SequenceReadout, workspace ws: NetworkWorkspace<Scalar>,
     dropoutGenerator: UnsafeMutablePointer<SeededGenerator>?, argmax: inout [Int32]
   ) {
-    let T = batch.steps, B = batch.batchSize, H = stack.outputSize, V = configuration.outputSize
-    let lengths = batch.lengths.contains { $0 < T } ? batch.lengths : nil
-    withStackInput(batch, workspace: ws, dropoutGenerator: dropoutGenerator) { x, tokens in
-      stack.forward(
-        input: x, steps: T, batch: B, lengths: lengths, initialState: nil, workspace: ws.stack,
-        dropoutGenerator: dropoutGenerator, tokens: tokens)
-    }
+    let B = batch.batchSize, H = stack.outputSize
+    forwardStack(batch, initialState: nil, workspace: ws, dropoutGenerator: dropoutGenerator)
     let top = stack.topOutputs(batch: B, workspace: ws.stack)  // s_t of sequence b at row t·B + b
     let p = ws.outputs.reserve(B * H)
     if readout == .max, argmax.count < B * H { argmax = Array(repeating: 0, count: B * H) }
@@ -135,13 +130,7 @@ extension RecurrentNetwork {
         }
       }
     }
-    let z = ws.logits.reserve(B * V)
-    headBias.withPointer { Scalar.addRowVector(rows: B, width: V, vector: $0, beta: 0, c: z, ldc: V) }
-    headWeight.withPointer { w in
-      Scalar.gemm(
-        transposeA: false, transposeB: true, m: B, n: V, k: H, alpha: 1, a: UnsafePointer(p), lda: H, b: w, ldb: H,
-        beta: 1, c: z, ldc: V)
-    }
+    head(rows: B, top: UnsafePointer(p), workspace: ws)
   }
 
   /// The loss of one target per sequence from z^2 in `workspace.logits`: Σ_b w_b ℓ_b and Σ_b w_b (w_b = 1
