@@ -219,17 +219,6 @@ struct RunPlanningTests {
     #expect(throws: ModelError.self) { try network.withDropout(1) }
   }
 
-  @Test("accuracy: labels from softmax and sigmoid outputs, the fraction right")
-  func accuracy() {
-    #expect(ClassificationMetrics.predictedLabel([0.1, 0.7, 0.2] as [Float], activation: .softmax) == 1)
-    #expect(ClassificationMetrics.predictedLabel([0.4, 0.4, 0.2] as [Float], activation: .softmax) == 0)  // first of a tie
-    #expect(ClassificationMetrics.predictedLabel([0.51] as [Double], activation: .sigmoid) == 1)
-    #expect(ClassificationMetrics.predictedLabel([0.5] as [Float], activation: .sigmoid) == 0)
-    #expect(ClassificationMetrics.predictedLabel([0.5] as [Float], activation: .identity) == nil)
-    #expect(ClassificationMetrics.accuracy(predicted: [1, 0, 2, 2], actual: [1, 1, 2, 0]) == 0.5)
-    #expect(ClassificationMetrics.accuracy(predicted: [Int](), actual: []) == 0)
-  }
-
   @Test("a sequence file: the validation split and per-step accuracy of a network")
   func sequenceFileAccuracy() throws {
     let lines = (0..<12).map { i in #"{"x": [[\#(i % 2)], [1]], "y": [\#(i % 3), 1]}"# }.joined(separator: "\n")
