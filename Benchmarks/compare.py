@@ -5,7 +5,7 @@ medians side by side with the ratio Recur / PyTorch of the medians and how far a
     swift build -c release
     python3 Benchmarks/compare.py --recur .build/release/recur --threads 1 2 --repetitions 5 [gemm train ...]
 
-Units: GFLOP/s and tokens/s are speeds (higher is better); ms and MiB are costs (lower is better). The
+Units: GFLOP/s and tokens/s are speeds (higher is better); ms, µs and MiB are costs (lower is better). The
 column "Recur / PyTorch" is always the plain ratio of the two medians; the column "Recur ahead" turns it
 into "how many times better Recur is" for either kind of unit (Recur / PyTorch for speeds, PyTorch / Recur
 for costs): above 1, Recur wins. Each row also shows the 1-minute load average when it was measured.
@@ -29,8 +29,9 @@ TORCH_SCRIPTS = {
     "gen": os.path.join(HERE, "torch_compare.py"),
     "lstm": os.path.join(HERE, "torch_compare.py"),
     "memory": os.path.join(HERE, "torch_compare.py"),
+    "stream": os.path.join(HERE, "torch_compare.py"),
 }
-LOWER_IS_BETTER = {"ms", "MiB"}
+LOWER_IS_BETTER = {"ms", "MiB", "µs"}
 
 
 def json_lines(command):

@@ -46,8 +46,10 @@ TRAINING = {
     "train-rnn": ("rnn_tanh", 512, 2, 32, 64),
 }
 LSTM_LAYER_SHAPES = ((512, 16, 25), (512, 64, 50), (1024, 32, 25), (256, 16, 150))
+STREAM_SIZES = (128, 512)
 DEFAULT_WORKLOADS = (list(TRAINING) + ["gen-m"] + [f"lstm-layer-{h}-{b}-{t}" for h, b, t in LSTM_LAYER_SHAPES]
-                     + ["memory-train-m"])
+                     + ["memory-train-m"] + [f"stream-lstm-{h}" for h in STREAM_SIZES])
+STREAM = re.compile(r"^stream-lstm-(\d+)$")
 LSTM_LAYER = re.compile(r"^lstm-layer-(\d+)-(\d+)-(\d+)$")
 
 
@@ -130,6 +132,25 @@ def lstm_layer(hidden, batch, steps, args):
     return "ms", [1000 * seconds / n for n, seconds in runs]
 
 
+def stream_step(hidden, args):
+    """A live stream: nn.LSTM(16, H) and a linear head to 4 outputs, batch 1, one step at a time, carrying
+    (h, c) between calls; microseconds per step."""
+    torch.manual_seed(0)
+    layer = torch.nn.LSTM(16, hidden).eval()
+    head = torch.nn.Linear(hidden, 4).eval()
+    steps = torch.randn(64, 1, 1, 16)
+    current = {"t": 0, "state": None}
+
+    def step():
+        with torch.no_grad():
+            output, current["state"] = layer(steps[current["t"] % 64], current["state"])
+            head(output[0])
+        current["t"] += 1
+
+    runs = repeat(step, args.repetitions, args.min_time, warmup=50)
+    return "µs", [1e6 * seconds / n for n, seconds in runs]
+
+
 def peak_memory(args):
     """ru_maxrss of fresh processes that each train train-m for a few steps, in MiB."""
     values = []
@@ -158,6 +179,9 @@ def run(name, args):
     match = LSTM_LAYER.match(name)
     if match:
         return lstm_layer(*map(int, match.groups()), args)
+    match = STREAM.match(name)
+    if match:
+        return stream_step(int(match.group(1)), args)
     raise ValueError(name)
 
 

@@ -248,3 +248,122 @@ def sgd_step(model, vocabulary, text, seq_len, lr, dtype=torch.float64):
         for name, p in model.named_parameters():
             p.copy_((p.to(dtype) - lr * gradients[name].grad).to(p.dtype))
     return loss.item()
+
+
+# Models over real vector sequences (`recur fit`): one or two directions, a target per step or per sequence.
+
+ACTIVATIONS = {
+    "identity": lambda z: z,
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "softmax": lambda z: torch.softmax(z, dim=-1),
+}
+READOUTS = ("last", "mean", "max")
+
+
+class RecurSequenceModel(nn.Module):
+    """A stack of recurrent layers over I-feature vectors and a linear head: the model ``recur fit`` trains.
+
+    Parameters are ``rnn.*`` (PyTorch's names; ``rnn.weight_ih_l0_reverse`` and so on when bidirectional) and
+    ``head.weight`` [V, H·D], ``head.bias`` [V] with D = 2 directions when bidirectional, else 1. With a
+    ``readout`` (``last``, ``mean``, ``max``) the model has one output per sequence, read off the top layer's
+    outputs over each sequence's own steps; without one, an output per step.
+    """
+
+    def __init__(self, cell, input_size, hidden_size, output_size, num_layers=1, output_activation="identity",
+                 bidirectional=False, readout=None):
+        super().__init__()
+        if cell in RECUR_ONLY_CELLS:
+            raise RecurFormatError(f"cell {cell!r} exists only in Recur and has no PyTorch module")
+        if cell not in CELLS:
+            raise RecurFormatError(f"unknown cell {cell!r}; expected one of {sorted(CELLS)}")
+        if output_activation not in ACTIVATIONS:
+            raise RecurFormatError(f"unknown output activation {output_activation!r}")
+        if readout is not None and readout not in READOUTS:
+            raise RecurFormatError(f"unknown readout {readout!r}; expected one of {READOUTS}")
+        module, keywords = CELLS[cell]
+        self.cell = cell
+        self.output_activation = output_activation
+        self.readout = readout
+        self.rnn = module(input_size, hidden_size, num_layers=num_layers, batch_first=True,
+                          bidirectional=bidirectional, **keywords)
+        self.head = nn.Linear(hidden_size * (2 if bidirectional else 1), output_size)
+
+    def forward(self, x, lengths):
+        """Outputs g = f_o(z) for inputs [B, T, I] (zero beyond each length) and lengths [B]: [B, T, V] per step
+        (zero beyond each length), or [B, V] with a readout."""
+        from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+        steps = x.shape[1]
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        out, _ = pad_packed_sequence(self.rnn(packed)[0], batch_first=True, total_length=steps)
+        mask = torch.arange(steps)[None, :] < lengths[:, None]
+        f = ACTIVATIONS[self.output_activation]
+        if self.readout is None:
+            return f(self.head(out)) * mask[:, :, None]
+        if self.readout == "last":
+            p = out[torch.arange(x.shape[0]), lengths - 1]
+        elif self.readout == "mean":
+            p = out.sum(1) / lengths[:, None].to(out.dtype)
+        else:
+            p = out.masked_fill(~mask[:, :, None], float("-inf")).max(1).values
+        return f(self.head(p))
+
+
+def save_sequence_model_for_recur(model, path, targets=None, extra_metadata=None):
+    """Saves a :class:`RecurSequenceModel` as a Recur checkpoint (float32) that ``recur predict`` and
+    ``recur eval --data`` read; ``targets`` is ``values``, ``classes`` or ``binary`` (from the activation when
+    None)."""
+    rnn = model.rnn
+    metadata = {
+        "format": FORMAT,
+        "model.cell": model.cell,
+        "model.input_size": str(rnn.input_size),
+        "model.hidden_size": str(rnn.hidden_size),
+        "model.num_layers": str(rnn.num_layers),
+        "model.dropout": "0",
+        "model.output_size": str(model.head.out_features),
+        "model.output_activation": model.output_activation,
+        "data.targets": targets or {"softmax": "classes", "sigmoid": "binary"}.get(model.output_activation, "values"),
+        "data.layout": "step" if model.readout is None else "sequence",
+    }
+    if rnn.bidirectional:
+        metadata["model.bidirectional"] = "true"
+    if model.readout is not None:
+        metadata["data.readout"] = model.readout
+    metadata.update(extra_metadata or {})
+    save_safetensors({name: t.detach().float() for name, t in model.state_dict().items()}, path, metadata)
+
+
+def load_sequence_model_from_recur(path):
+    """Loads a Recur checkpoint of a vector-sequence model (``recur fit``) as a :class:`RecurSequenceModel`;
+    ``recur.*`` tensors (optimizer and trainer state) are ignored."""
+    with safe_open(path, framework="pt") as f:
+        metadata = f.metadata() or {}
+        tensors = {k: f.get_tensor(k) for k in f.keys() if not k.startswith(RECUR_PREFIX)}
+    if metadata.get("format") != FORMAT:
+        raise RecurFormatError(f"{path}: format is {metadata.get('format')!r}, expected {FORMAT!r}")
+    if "model.vocab_size" in metadata:
+        raise RecurFormatError(f"{path}: a language model; load it with load_from_recur")
+    bidirectional = metadata.get("model.bidirectional", "false")
+    if bidirectional not in ("true", "false"):
+        raise RecurFormatError(f"{path}: model.bidirectional is {bidirectional!r}, not true or false")
+    readout = metadata.get("data.readout") if metadata.get("data.layout") == "sequence" else None
+    model = RecurSequenceModel(metadata.get("model.cell"),
+                               _metadata_int(metadata, "model.input_size"),
+                               _metadata_int(metadata, "model.hidden_size"),
+                               _metadata_int(metadata, "model.output_size"),
+                               _metadata_int(metadata, "model.num_layers"),
+                               metadata.get("model.output_activation", "identity"),
+                               bidirectional == "true",
+                               readout or ("last" if metadata.get("data.layout") == "sequence" else None))
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    if missing or unexpected:
+        raise RecurFormatError(f"{path}: missing tensors {missing}, unexpected tensors {unexpected}")
+    for name, want in expected.items():
+        if tensors[name].shape != want.shape:
+            raise RecurFormatError(f"{path}: tensor {name!r} has shape {list(tensors[name].shape)}, "
+                                   f"expected {list(want.shape)}")
+    model.load_state_dict(tensors)
+    return model

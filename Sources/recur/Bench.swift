@@ -23,6 +23,7 @@ protocol BenchWorkload {
 enum BenchRegistry {
   static var workloads: [any BenchWorkload] {
     GEMMWorkload.all + TrainingWorkload.all + [GenerationWorkload()] + LSTMLayerWorkload.all + [MemoryWorkload()]
+      + StreamWorkload.all
   }
 
   /// The workloads whose name equals or starts with one of `patterns` (all when `patterns` is empty); a

@@ -2,12 +2,16 @@ import ArgumentParser
 import Foundation
 import Recur
 
-/// `recur eval --checkpoint C --text FILE`: the mean cross-entropy of a language model on a text.
+/// `recur eval --checkpoint C --text FILE`: the mean cross-entropy of a language model on a text;
+/// `recur eval --checkpoint C --data FILE`: the metrics of a `recur fit` model on labelled sequences.
 struct EvalCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "eval",
-    abstract: "Measure a language model's cross-entropy on a text (nats and bits per character).",
+    abstract: "Measure a model: a language model's cross-entropy on a text, or a fitted model's metrics on labelled sequences.",
     discussion: """
+      With --data (a labelled file in recur fit's formats): accuracy, per-class precision, recall and F1, \
+      macro-F1 and the confusion matrix for class and binary targets; MSE, MAE and R² for real targets.
+      With --text:
       Definition: the text is one stream read from the zero state; every character after the first is \
       predicted from all the characters before it; the figure is the mean of −ln p over those predictions \
       (bits: divided by ln 2). No <start> token is read. --last 0.1 evaluates the last 10% of the text, the \
@@ -18,8 +22,14 @@ struct EvalCommand: ParsableCommand {
   @Option(help: "The checkpoint (Recur's, or one saved by interop/recur_torch.py).")
   var checkpoint: String
 
-  @Option(help: "The text to evaluate on.")
-  var text: String
+  @Option(help: "The text to evaluate a language model on.")
+  var text: String?
+
+  @Option(help: "Labelled sequences (.jsonl or .csv, as recur fit reads) to measure a fitted model on.")
+  var data: String?
+
+  @OptionGroup(title: "Metrics")
+  var metricsOutput: MetricsOutputOptions
 
   @Option(help: "Evaluate only the last fraction of the text's characters (0.1: train's validation part).")
   var last: Double?
@@ -28,10 +38,14 @@ struct EvalCommand: ParsableCommand {
   var json = false
 
   func validate() throws {
+    guard (text == nil) != (data == nil) else { throw CLIError("give one of --text (a language model) or --data (a fitted model)") }
+    if data != nil, last != nil { throw CLIError("--last applies to --text, not --data") }
     if let last, !(last > 0 && last <= 1) { throw CLIError("--last must be in (0, 1], got \(last)") }
   }
 
   func run() throws {
+    if let data { return try runMetrics(data: data) }
+    let text = self.text ?? ""
     let model = try readLanguageModel(path: checkpoint)
     let bytes = try readTextFile(text)
     let tokens = try oneLine(text) { try model.evaluationTokens(utf8: bytes, lastFraction: last) }

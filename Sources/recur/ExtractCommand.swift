@@ -47,6 +47,9 @@ struct ExtractCommand: ParsableCommand {
       guard network.configuration.inputSize == 2, network.configuration.outputSize == 1, network.configuration.embeddingSize == nil else {
         throw CLIError("the model does not have the parity task's shape (2 inputs, 1 output)")
       }
+      guard !network.configuration.bidirectional else {
+        throw CLIError("a bidirectional model is not a state machine read one step at a time; extraction needs one direction")
+      }
     } else {
       let shape = try model.shape()
       print("training \(shape.cell), H = \(shape.hiddenSize), on \(task.summary) for \(steps) steps …")

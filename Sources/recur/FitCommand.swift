@@ -15,6 +15,12 @@ struct FitCommand: ParsableCommand {
       differ between lines.
       CSV (file name ending in .csv): a header sequence,step,x1,…,xI,y1,…,yV (or …,label), one row per step, \
       the rows of a sequence together and in step order.
+      One target per sequence (classifying or scoring whole sequences): {"x": [[…], …], "y": 3} or \
+      {"x": [[…], …], "y": [0.2, 1.5]}; in CSV the target filled on a sequence's first row only. The output is \
+      read off the last step (--readout last, the chapter's reading) or pooled over the steps (mean, max); \
+      --class-weights balanced (or w0,w1,…) weights the loss by class. --target-per says which layout a file \
+      has when the lengths cannot (a list of as many numbers as steps is one label per step by default). \
+      --bidirectional reads every sequence in both directions, as PyTorch's bidirectional=True.
       The last --validation fraction of the sequences is held out and reported. The model is written to \
       --checkpoint for recur predict.
       """
@@ -26,8 +32,20 @@ struct FitCommand: ParsableCommand {
   @Option(help: "The targets: values, classes or binary (inferred from the file when left out).")
   var targets: SequenceDataset.TargetKind?
 
+  @Option(help: "One target per step or per sequence (inferred from the file when left out).")
+  var targetPer: SequenceDataset.TargetLayout?
+
+  @Option(help: "One target per sequence: read the output off the last step, or pool the steps (last, mean, max).")
+  var readout: SequenceReadout = .last
+
+  @Option(help: "One target per sequence, class labels: loss weights per class, 'balanced' or w0,w1,… (one per class).")
+  var classWeights: String?
+
   @OptionGroup(title: "Model")
   var model: ModelOptions<SequenceModelDefaults>
+
+  @Flag(help: "Read every sequence in both directions (PyTorch's bidirectional=True): outputs [forward, reverse].")
+  var bidirectional = false
 
   @OptionGroup(title: "Optimization")
   var optimization: OptimizationOptions<SequenceModelDefaults>
@@ -47,23 +65,53 @@ struct FitCommand: ParsableCommand {
   @Option(help: "Write the training and validation loss curves to this SVG file.")
   var plot: String?
 
+  @OptionGroup(title: "Metrics")
+  var metricsOutput: MetricsOutputOptions
+
   func validate() throws {
     guard validation >= 0, validation < 1 else { throw CLIError("--validation must be in [0, 1), got \(validation)") }
     if let epochs, epochs < 1 { throw CLIError("--epochs must be at least 1, got \(epochs)") }
     if optimization.scheduleChoice == .cosine, runOptions.steps == nil, epochs == nil, runOptions.time != nil {
       throw CLIError("--schedule cosine needs --steps or --epochs to know where the decay ends")
     }
+    _ = try parsedClassWeights()
+  }
+
+  /// `--class-weights` as the library reads it.
+  func parsedClassWeights() throws -> ClassWeights? {
+    guard let classWeights else { return nil }
+    if classWeights == "balanced" { return .balanced }
+    let parts = classWeights.split(separator: ",", omittingEmptySubsequences: false)
+    let values = parts.compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+    guard values.count == parts.count, !values.isEmpty, values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+      throw CLIError("--class-weights must be 'balanced' or numbers ≥ 0 separated by commas, got '\(classWeights)'")
+    }
+    return .given(values)
   }
 
   func run() throws {
     runOptions.applyThreads()
-    let dataset = try SequenceDataset.load(contentsOf: URL(fileURLWithPath: data), kind: targets)
+    let dataset = try SequenceDataset.load(contentsOf: URL(fileURLWithPath: data), kind: targets, layout: targetPer)
     let q = dataset.inputs.count
     let (trainIndices, validIndices) = dataset.validationSplit(fraction: validation)
     print(
       "\(q) sequences (\(trainIndices.count) training, \(validIndices.count) validation), I = \(dataset.featureCount), "
-        + "targets: \(dataset.kind.rawValue) (\(dataset.outputSize) output\(dataset.outputSize == 1 ? "" : "s")), loss \(dataset.loss.rawValue)")
-    let shape = try model.shape(), seed = runOptions.seedValue, batchSize = runOptions.batch
+        + "targets: \(dataset.kind.rawValue) (\(dataset.outputSize) output\(dataset.outputSize == 1 ? "" : "s")) per \(dataset.layout.rawValue)"
+        + (dataset.layout == .sequence ? " (readout: \(readout.rawValue))" : "") + ", loss \(dataset.loss.rawValue)")
+    var weights: [Double]? = nil
+    if let given = try parsedClassWeights() {
+      guard dataset.layout == .sequence, dataset.kind != .values else {
+        throw CLIError("--class-weights applies to one class label per sequence; this file has \(dataset.kind.rawValue) targets per \(dataset.layout.rawValue)")
+      }
+      let K = dataset.kind == .binary ? 2 : dataset.outputSize
+      weights = try oneLine("--class-weights") {
+        try given.weights(labels: trainIndices.map { Int(dataset.targets[$0][0][0]) }, classCount: K)
+      }
+      print("class weights: " + weights!.map { String(format: "%.4g", $0) }.joined(separator: ", "))
+    }
+    var shape = try model.shape()
+    shape.bidirectional = bidirectional
+    let seed = runOptions.seedValue, batchSize = runOptions.batch
     try checkMemory(
       shape.configuration(
         inputSize: dataset.featureCount, outputSize: dataset.outputSize, outputActivation: dataset.outputActivation),
@@ -76,7 +124,7 @@ struct FitCommand: ParsableCommand {
     let steps = runOptions.steps ?? (epochs == nil && runOptions.time == nil ? RunDefaults.sequenceModel.defaultSteps : nil)
     let optimizer = try optimization.makeOptimizer()
     let plannedSteps = [steps, epochs.map { $0 * source.batchesPerEpoch }].compactMap { $0 }.min()
-    let options = TrainerOptions(
+    var options = TrainerOptions(
       optimizer: optimizer,
       schedule: optimization.scheduleChoice.schedule(
         learningRate: optimizer.learningRate, warmup: optimization.warmupSteps, plannedSteps: plannedSteps,
@@ -85,14 +133,16 @@ struct FitCommand: ParsableCommand {
       budget: TrainingBudget(steps: steps, epochs: epochs, seconds: runOptions.time),
       validationInterval: validIndices.isEmpty ? nil : max(1, source.batchesPerEpoch), divergenceFactor: nil,
       seed: seed)
+    if dataset.layout == .sequence {
+      options.readout = readout
+      options.classWeights = weights
+    }
     let trainer = try Trainer(network: network, data: source, options: options)
     trainer.checkpointURL = URL(fileURLWithPath: checkpoint)
-    trainer.metadata = ["data.targets": dataset.kind.rawValue]
-    let validBatches = try stride(from: 0, to: validIndices.count, by: 64).map {
-      try dataset.batch(Array(validIndices[$0..<min($0 + 64, validIndices.count)]))
-    }
-    if !validBatches.isEmpty {
-      trainer.validation = { try $0.meanLoss(over: validBatches, loss: dataset.loss) }
+    trainer.metadata = ["data.targets": dataset.kind.rawValue, "data.layout": dataset.layout.rawValue]
+    if dataset.layout == .sequence { trainer.metadata["data.readout"] = readout.rawValue }
+    if !validIndices.isEmpty {
+      trainer.validation = { try dataset.meanLoss(of: $0, indices: validIndices, readout: readout) }
     }
     var losses: [Double] = [], validationCurve: [(Double, Double)] = []
     var lastPrint = 0.0
@@ -108,17 +158,19 @@ struct FitCommand: ParsableCommand {
     }
     let outcome = try trainer.run()
     print("stopped (\(outcome.reason.rawValue)) after \(outcome.step) steps")
-    let trainLoss = try trainer.network.meanLoss(over: [try dataset.batch(trainIndices)], loss: dataset.loss)
-    print(String(format: "mean loss per step: training %.5f", trainLoss), terminator: "")
-    if !validBatches.isEmpty {
-      print(String(format: ", validation %.5f", try trainer.network.meanLoss(over: validBatches, loss: dataset.loss)), terminator: "")
+    let trainLoss = try dataset.meanLoss(of: trainer.network, indices: trainIndices, readout: readout)
+    print(String(format: "mean loss per \(dataset.layout.rawValue): training %.5f", trainLoss), terminator: "")
+    if !validIndices.isEmpty {
+      print(
+        String(format: ", validation %.5f", try dataset.meanLoss(of: trainer.network, indices: validIndices, readout: readout)),
+        terminator: "")
     }
     print("")
     let measured = validIndices.isEmpty ? trainIndices : validIndices
-    if let labels = dataset.stepLabels(measured), let predicted = try trainer.network.predictedStepLabels(dataset, measured) {
-      let accuracy = ClassificationMetrics.accuracy(predicted: predicted, actual: labels)
-      print(String(format: "per-step accuracy (%@): %.4f", validIndices.isEmpty ? "training" : "validation", accuracy))
-    }
+    print("metrics on the \(validIndices.isEmpty ? "training" : "validation") sequences (\(measured.count)):")
+    try metricsOutput.report(
+      try dataset.metrics(of: trainer.network, indices: measured, readout: readout),
+      title: "recur fit: \(data) (\(validIndices.isEmpty ? "training" : "validation"))")
     print("model written to \(checkpoint)")
     if let plot {
       var series = [LinePlot.Series(name: "training loss", y: losses)]

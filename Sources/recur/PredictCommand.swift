@@ -11,7 +11,14 @@ struct PredictCommand: ParsableCommand {
     discussion: """
       Reads the same formats as recur fit (targets, if present, are ignored). Writes one line per input \
       sequence: {"y": [[…], …]} for real outputs; {"y": [labels], "p": [[probabilities], …]} for class \
-      labels; {"y": [1, -1, …], "p": [σ, …]} for the chapter's ±1 sequence classification.
+      labels; {"y": [1, -1, …], "p": [σ, …]} for the chapter's ±1 sequence classification. A model fitted \
+      with one target per sequence writes one output per sequence: {"y": [values]}, {"y": label, "p": [...]} \
+      or {"y": 1, "p": σ}.
+      --stream reads live steps from standard input instead, one JSON object per line: \
+      {"id": "sensor-7", "x": [0.1, 0.4]} takes one step of stream "sensor-7" (each id has its own state, \
+      started at zero) and writes one line at once: {"id": "sensor-7", "t": 1, "y": …} (and "p" for labels). \
+      {"id": "sensor-7", "reset": true} sets that stream back to the zero state; {"id": "sensor-7", "end": true} \
+      forgets it. A line that cannot be read gets {"line": n, "error": "…"} and the other streams go on.
       """
   )
 
@@ -19,12 +26,22 @@ struct PredictCommand: ParsableCommand {
   var checkpoint: String
 
   @Option(help: "The sequences: a .jsonl (JSON Lines) or .csv file.")
-  var data: String
+  var data: String?
+
+  @Flag(help: "Read live steps from standard input (JSON Lines with a stream id) and answer each line at once.")
+  var stream = false
 
   @Option(name: .shortAndLong, help: "Write the predictions here instead of standard output.")
   var output: String?
 
+  func validate() throws {
+    guard (data == nil) == stream else { throw CLIError("give one of --data (a file of sequences) or --stream (steps on standard input)") }
+    if stream, output != nil { throw CLIError("--stream writes to standard output, one line per input line; --output applies to --data") }
+  }
+
   func run() throws {
+    if stream { return try runStream() }
+    let data = self.data ?? ""
     let loaded = try Checkpoint<Float>(contentsOf: URL(fileURLWithPath: checkpoint))
     let network = loaded.network
     let config = network.configuration
@@ -34,13 +51,33 @@ struct PredictCommand: ParsableCommand {
     let kind: SequenceDataset.TargetKind =
       loaded.metadata["data.targets"].flatMap(SequenceDataset.TargetKind.init(rawValue:))
       ?? (config.outputActivation == .softmax ? .classes : config.outputActivation == .sigmoid ? .binary : .values)
-    let dataset = try SequenceDataset.load(contentsOf: URL(fileURLWithPath: data), requireTargets: false)
+    let dataset = try SequenceDataset.load(
+      contentsOf: URL(fileURLWithPath: data), requireTargets: false,
+      layout: loaded.metadata["data.layout"].flatMap(SequenceDataset.TargetLayout.init(rawValue:)))
     guard dataset.featureCount == config.inputSize else {
       throw CLIError(
         "the data has \(dataset.featureCount) features per step but the model reads \(config.inputSize)")
     }
     var out = ""
-    for sequence in dataset.inputs {
+    if loaded.metadata["data.layout"] == SequenceDataset.TargetLayout.sequence.rawValue {
+      let readout = loaded.metadata["data.readout"].flatMap(SequenceReadout.init(rawValue:)) ?? .last
+      let V = config.outputSize, workspace = NetworkWorkspace<Float>()
+      for start in stride(from: 0, to: dataset.inputs.count, by: 64) {
+        let part = Array(start..<min(start + 64, dataset.inputs.count))
+        let g = try oneLine("") { try network.sequenceOutputs(for: try dataset.batch(part), readout: readout, workspace: workspace) }
+        for b in part.indices { out += Self.sequenceLine(Array(g.scalars[(b * V)..<(b * V + V)]), kind: kind) + "\n" }
+      }
+    }
+    let perStep = loaded.metadata["data.layout"] != SequenceDataset.TargetLayout.sequence.rawValue
+    if perStep, config.bidirectional {
+      // Both directions need the whole sequence: one batched pass per sequence.
+      let V = config.outputSize, workspace = NetworkWorkspace<Float>()
+      for i in dataset.inputs.indices {
+        let g = try oneLine("") { try network.outputs(for: try dataset.batch([i]), workspace: workspace).outputs.scalars }
+        out += Self.line((0..<dataset.inputs[i].count).map { Array(g[($0 * V)..<($0 * V + V)]) }, kind: kind) + "\n"
+      }
+    }
+    for sequence in dataset.inputs where perStep && !config.bidirectional {
       // The state-machine view: one input at a time, carrying the state.
       var state = network.initialState
       var outputs: [[Float]] = []
@@ -56,6 +93,16 @@ struct PredictCommand: ParsableCommand {
       print("\(dataset.inputs.count) predictions written to \(output)")
     } else {
       print(out, terminator: "")
+    }
+  }
+
+  /// One JSON line for the one output g of a sequence.
+  static func sequenceLine(_ g: [Float], kind: SequenceDataset.TargetKind) -> String {
+    func number(_ v: Float) -> String { v.isFinite ? "\(v)" : "null" }
+    switch kind {
+    case .values: return "{\"y\": [" + g.map(number).joined(separator: ", ") + "]}"
+    case .classes: return "{\"y\": \(g.indices.max { g[$0] < g[$1] }!), \"p\": [" + g.map(number).joined(separator: ", ") + "]}"
+    case .binary: return "{\"y\": \(g[0] > 0.5 ? 1 : -1), \"p\": \(number(g[0]))}"
     }
   }
 

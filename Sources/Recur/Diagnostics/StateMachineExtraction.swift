@@ -85,6 +85,9 @@ public enum StateMachineExtraction {
     label: @escaping ([Scalar]) -> String, target: FiniteStateMachine? = nil, options: Options = .init()
   ) throws -> ExtractedMachine {
     guard !alphabet.isEmpty else { throw ModelError("extraction needs at least one input symbol") }
+    guard !network.configuration.bidirectional else {
+      throw ModelError("a bidirectional network is not a state machine read one step at a time; extraction needs one direction")
+    }
     guard !options.clusterCounts.isEmpty, options.clusterCounts.allSatisfy({ $0 >= 1 }) else {
       throw ModelError("extraction needs cluster counts of at least 1")
     }

@@ -38,7 +38,7 @@ extension RecurrentNetwork {
     try validate(batch, loss: loss, finalTargets: finalTargets)
     let ws = workspace ?? NetworkWorkspace()
     let T = batch.steps, B = batch.batchSize, rows = T * B
-    let H = configuration.hiddenSize, V = configuration.outputSize
+    let H = stack.outputSize, V = configuration.outputSize
     let useDropout = dropoutGenerator != nil && configuration.dropout > 0
     var rng = dropoutGenerator ?? SeededGenerator(seed: 0)
     let result: LossResult<Scalar> = withUnsafeMutablePointer(to: &rng) { rngPointer in

@@ -22,6 +22,9 @@ extension RecurrentNetwork {
     guard let loss else { return }
     let V = configuration.outputSize, B = batch.batchSize
     let form: ElementLoss.TargetForm
+    if finalTargets != nil, stack.isBidirectional {
+      throw ModelError("a bidirectional network reads one target per sequence through a readout (last, mean or max), not the final state")
+    }
     switch (finalTargets, batch.targets) {
     case (.classes(let ids)?, _):
       guard ids.count == B else { throw ModelError("\(ids.count) final targets for a batch of \(B) sequences") }
@@ -67,7 +70,7 @@ extension RecurrentNetwork {
   /// The output layer: z^2 = W^o s + W^o_0 for `rows` top-layer states s (rows × H) into `workspace.logits`.
   @_specialize(where Scalar == Float)
   func head(rows: Int, top: UnsafePointer<Scalar>, workspace: NetworkWorkspace<Scalar>) {
-    let H = configuration.hiddenSize, V = configuration.outputSize
+    let H = stack.outputSize, V = configuration.outputSize
     let z = workspace.logits.reserve(rows * V)
     headBias.withPointer { Scalar.addRowVector(rows: rows, width: V, vector: $0, beta: 0, c: z, ldc: V) }
     headWeight.withPointer { w in

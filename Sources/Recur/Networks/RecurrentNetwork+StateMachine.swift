@@ -40,6 +40,9 @@ extension RecurrentNetwork: StateMachine {
         "input vector of \(v.count) features does not fit this network's \(configuration.inputSize)")
       x = .vectors(v, features: v.count)
     }
+    precondition(
+      !configuration.bidirectional,
+      "a bidirectional network cannot run one step at a time: its reverse direction reads the steps after t")
     let batch = try! SequenceBatch<Scalar>(steps: 1, batchSize: 1, inputs: x, targets: .classes([-1]))
     let ws = NetworkWorkspace<Scalar>()
     withStackInput(batch, workspace: ws, dropoutGenerator: nil) { p, tokens in

@@ -47,12 +47,18 @@ public struct RecurrentNetwork<Scalar: RecurScalar>: Sendable, Equatable, Parame
     public var outputActivation: OutputActivation
     /// Dropout probability on the embedding output and between layers, while training.
     public var dropout: Double
+    /// Whether every layer also reads the sequences backwards (PyTorch's `bidirectional=True`): the stack's
+    /// outputs are then [h^→_t, h^←_t], 2H wide, and W^o is v × 2H. For per-step tagging and one label per
+    /// sequence; not for a language model, streaming or sampling, which see only the past.
+    public var bidirectional: Bool = false
 
     /// A network shape; see each property. The sizes are checked by ``validate()`` when a network is built.
     public init(
       cell: CellKind, inputSize: Int, embeddingSize: Int? = nil, hiddenSize: Int, layers: Int = 1,
-      outputSize: Int, outputActivation: OutputActivation = .identity, dropout: Double = 0
+      outputSize: Int, outputActivation: OutputActivation = .identity, dropout: Double = 0,
+      bidirectional: Bool = false
     ) {
+      self.bidirectional = bidirectional
       self.cell = cell
       self.inputSize = inputSize
       self.embeddingSize = embeddingSize
@@ -85,6 +91,9 @@ public struct RecurrentNetwork<Scalar: RecurScalar>: Sendable, Equatable, Parame
       try check(outputSize, "output size", max: 1 << 24)
       guard dropout.isFinite, dropout >= 0, dropout < 1 else {
         throw ModelError("dropout must be in [0, 1), got \(dropout)")
+      }
+      if bidirectional, embeddingSize != nil {
+        throw ModelError("a bidirectional network cannot be a language model: predicting the next token must not read the tokens after it")
       }
     }
   }
@@ -121,10 +130,11 @@ public struct RecurrentNetwork<Scalar: RecurScalar>: Sendable, Equatable, Parame
     }
     stack = RecurrentStack(
       kind: configuration.cell, inputSize: stackInput, hiddenSize: configuration.hiddenSize,
-      layers: configuration.layers, dropout: configuration.dropout, generator: &generator)
-    let bound = 1 / Double(configuration.hiddenSize).squareRoot()
+      layers: configuration.layers, dropout: configuration.dropout, bidirectional: configuration.bidirectional,
+      generator: &generator)
+    let bound = 1 / Double(stack.outputSize).squareRoot()
     headWeight = .uniform(
-      shape: [configuration.outputSize, configuration.hiddenSize], low: -bound, high: bound, using: &generator)
+      shape: [configuration.outputSize, stack.outputSize], low: -bound, high: bound, using: &generator)
     headBias = .uniform(shape: [configuration.outputSize], low: -bound, high: bound, using: &generator)
   }
 
@@ -145,7 +155,7 @@ public struct RecurrentNetwork<Scalar: RecurScalar>: Sendable, Equatable, Parame
   /// The zero initial state s_0 for a batch of B sequences.
   public func zeroState(batch: Int = 1) -> RecurrentState<Scalar> {
     .zeros(
-      layers: configuration.layers, batch: batch, hidden: configuration.hiddenSize,
+      layers: configuration.layers * (configuration.bidirectional ? 2 : 1), batch: batch, hidden: configuration.hiddenSize,
       memoryCell: configuration.cell.cell.hasMemoryCell)
   }
 }

@@ -10,6 +10,8 @@ public struct NetworkShape: Sendable, Equatable {
   public var dropout: Double
   /// The forget-gate bias an LSTM starts from (nil: PyTorch's initialization; ignored by other cells).
   public var forgetGateBias: Double?
+  /// Whether every layer also reads the sequences backwards (``RecurrentNetwork/Configuration/bidirectional``).
+  public var bidirectional = false
 
   /// A shape; see each property.
   public init(cell: CellKind, hiddenSize: Int, layers: Int = 1, dropout: Double = 0, forgetGateBias: Double? = nil) {
@@ -32,7 +34,7 @@ public struct NetworkShape: Sendable, Equatable {
   {
     .init(
       cell: cell, inputSize: inputSize, hiddenSize: hiddenSize, layers: layers, outputSize: outputSize,
-      outputActivation: outputActivation, dropout: dropout)
+      outputActivation: outputActivation, dropout: dropout, bidirectional: bidirectional)
   }
 
   /// A fresh network of this shape, initialized from one generator seeded with `seed`: PyTorch's

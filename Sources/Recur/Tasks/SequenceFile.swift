@@ -34,7 +34,22 @@ public struct SequenceFileError: Error, Equatable, Sendable, CustomStringConvert
 ///
 /// `sequence` is any identifier; `step` an integer increasing within a sequence; every column named `x…`
 /// is an input feature, every column named `y…` a real target, a column `label` a class label.
+///
+/// **One target per sequence** (sequence classification and regression, ``TargetLayout/sequence``): in JSON
+/// Lines `"y"` is one number (a class label, or ±1) or one list of V numbers, `{"x": [[…], …], "y": 3}`,
+/// `{"x": [[…], …], "y": [0.2, 1.5]}`; in CSV the target columns are filled on the sequence's first row and
+/// left empty on the others. A file is read that way when any line has a bare-number `y`, a list whose length
+/// differs from the steps of `x`, or (CSV) empty target fields; a list of as many numbers as steps is read as
+/// one label per step unless the layout is given.
 public struct SequenceDataset: Sendable, Equatable {
+  /// Whether the targets go with every step or with whole sequences.
+  public enum TargetLayout: String, Sendable, Equatable, CaseIterable {
+    /// y_t for every step t (sequence-to-sequence; tagging).
+    case step
+    /// One y per sequence, read off its outputs by a ``SequenceReadout``.
+    case sequence
+  }
+
   /// What the targets are, and so which loss and output function train them.
   public enum TargetKind: String, Sendable, Equatable, CaseIterable {
     /// Real vectors: squared error, identity output.
@@ -55,8 +70,8 @@ public struct SequenceDataset: Sendable, Equatable {
 
   /// x^{(i)}: n^{(i)} vectors of I features each.
   public var inputs: [[[Float]]]
-  /// y^{(i)}: n^{(i)} vectors of V values (classes as one value, the label; binary as 0/1); empty when the file
-  /// has no targets.
+  /// y^{(i)}: n^{(i)} vectors of V values (classes as one value, the label; binary as 0/1), or one such vector
+  /// for ``TargetLayout/sequence``; empty when the file has no targets.
   public var targets: [[[Float]]]
   /// How the targets are to be learned.
   public var kind: TargetKind
@@ -66,6 +81,8 @@ public struct SequenceDataset: Sendable, Equatable {
   public var outputSize: Int
   /// The 1-based line on which each sequence starts (for messages).
   public var lines: [Int]
+  /// Whether ``targets`` hold one vector per step or one per sequence.
+  public var layout: TargetLayout = .step
 
   /// Whether the file had targets.
   public var hasTargets: Bool { !targets.isEmpty }
@@ -97,9 +114,10 @@ public struct SequenceDataset: Sendable, Equatable {
   ///     integer labels → classes).
   ///   - requireTargets: whether every sequence must have targets (training) or targets may be absent
   ///     (prediction).
+  ///   - layout: one target per step or per sequence, or nil to infer it (see the type's description).
   /// - Throws: ``SequenceFileError`` naming the first bad line and what is wrong with it.
   public static func parse(
-    _ text: String, format: Format, kind: TargetKind? = nil, requireTargets: Bool = true
+    _ text: String, format: Format, kind: TargetKind? = nil, requireTargets: Bool = true, layout: TargetLayout? = nil
   ) throws(SequenceFileError) -> SequenceDataset {
     var raw: [RawSequence]
     switch format {
@@ -107,6 +125,7 @@ public struct SequenceDataset: Sendable, Equatable {
     case .csv: raw = try parseCSV(text)
     }
     guard !raw.isEmpty else { throw SequenceFileError(line: nil, "the file holds no sequences") }
+    let resolvedLayout = try resolveLayout(&raw, layout)
 
     // Features: the same I everywhere.
     let I = raw[0].x[0].count
@@ -122,12 +141,13 @@ public struct SequenceDataset: Sendable, Equatable {
     if !withTargets.isEmpty, withTargets.count != raw.count {
       throw SequenceFileError(line: raw.first { $0.y == nil }!.line, "some sequences have targets and this one does not")
     }
-    for r in withTargets where r.y!.count != r.x.count {
+    for r in withTargets where resolvedLayout == .step && r.y!.count != r.x.count {
       throw SequenceFileError(line: r.line, "x has \(r.x.count) steps but y has \(r.y!.count)")
     }
     guard !withTargets.isEmpty else {
       return SequenceDataset(
-        inputs: raw.map(\.x), targets: [], kind: kind ?? .values, featureCount: I, outputSize: 0, lines: raw.map(\.line))
+        inputs: raw.map(\.x), targets: [], kind: kind ?? .values, featureCount: I, outputSize: 0, lines: raw.map(\.line),
+        layout: resolvedLayout)
     }
 
     // Targets: all labels (one integer per step, not nested) or all vectors.
@@ -151,16 +171,17 @@ public struct SequenceDataset: Sendable, Equatable {
           let v = step[0]
           switch resolved {
           case .binary where !(v == 1 || v == -1 || v == 0):
-            throw SequenceFileError(line: r.line, "y step \(t) is \(labelText(v)); binary labels are 1 and −1 (or 0)")
+            throw SequenceFileError(line: r.line, "\(resolvedLayout == .step ? "y step \(t)" : "y") is \(labelText(v)); binary labels are 1 and −1 (or 0)")
           case .classes where !(v >= 0 && v == v.rounded() && v < Float(1 << 24)):
-            throw SequenceFileError(line: r.line, "y step \(t) is \(labelText(v)); class labels are integers 0, 1, 2, …")
+            throw SequenceFileError(line: r.line, "\(resolvedLayout == .step ? "y step \(t)" : "y") is \(labelText(v)); class labels are integers 0, 1, 2, …")
           default: break
           }
         }
       }
     } else {
       if let kind, kind != .values {
-        throw SequenceFileError(line: withTargets[0].line, "--targets \(kind.rawValue) needs one label per step, not vectors")
+        throw SequenceFileError(
+          line: withTargets[0].line, "--targets \(kind.rawValue) needs one label per \(resolvedLayout.rawValue), not vectors")
       }
       resolved = .values
     }
@@ -172,7 +193,8 @@ public struct SequenceDataset: Sendable, Equatable {
       outputSize = targets[0][0].count
       for r in withTargets {
         for (t, step) in r.y!.enumerated() where step.count != outputSize {
-          throw SequenceFileError(line: r.line, "y step \(t) has \(step.count) values, but the first sequence has \(outputSize)")
+          throw SequenceFileError(
+            line: r.line, "\(resolvedLayout == .step ? "y step \(t)" : "y") has \(step.count) values, but the first sequence has \(outputSize)")
         }
       }
     case .classes:
@@ -184,12 +206,56 @@ public struct SequenceDataset: Sendable, Equatable {
     }
     return SequenceDataset(
       inputs: raw.map(\.x), targets: targets, kind: resolved, featureCount: I, outputSize: outputSize,
-      lines: raw.map(\.line))
+      lines: raw.map(\.line), layout: resolvedLayout)
+  }
+
+  /// Decides the file's layout and rewrites one-per-sequence targets as one "step" of y: a bare number as a
+  /// label, a list of numbers as a vector.
+  static func resolveLayout(_ raw: inout [RawSequence], _ given: TargetLayout?) throws(SequenceFileError) -> TargetLayout {
+    let evidence = raw.first { r in
+      r.sequenceTarget != nil || (r.yIsLabels && r.y != nil && r.y!.count != r.x.count)
+    }
+    let layout = given ?? (evidence == nil ? .step : .sequence)
+    switch layout {
+    case .step:
+      if let r = evidence {
+        throw SequenceFileError(
+          line: r.line,
+          r.sequenceTarget != nil
+            ? "y is one target for the whole sequence, but the targets were said to be one per step"
+            : "x has \(r.x.count) steps but y has \(r.y!.count)")
+      }
+    case .sequence:
+      for i in raw.indices {
+        if let target = raw[i].sequenceTarget {
+          raw[i].y = [target.values]
+          raw[i].yIsLabels = target.isLabel
+        } else if let y = raw[i].y {
+          if let first = y.first, y.allSatisfy({ $0 == first }), raw[i].isCSV {
+            // CSV rows that repeat the sequence's target on every step.
+            raw[i].y = [first]
+            raw[i].yIsLabels = raw[i].csvLabel
+          } else if raw[i].yIsLabels, !raw[i].isCSV {
+            // A flat list of numbers: one vector for the sequence.
+            raw[i].y = [y.map { $0[0] }]
+            raw[i].yIsLabels = false
+          } else if !raw[i].isCSV, y.count != raw[i].x.count {
+            throw SequenceFileError(line: raw[i].line, "x has \(raw[i].x.count) steps but y has \(y.count)")
+          } else {
+            throw SequenceFileError(
+              line: raw[i].line,
+              raw[i].isCSV ? "the target changes within the sequence, but there is one target per sequence"
+                : "y holds one vector per step, but other lines have one target per sequence")
+          }
+        }
+      }
+    }
+    return layout
   }
 
   /// Reads a file, choosing the format from its extension (`.csv` is CSV, anything else JSON Lines).
   public static func load(
-    contentsOf url: URL, kind: TargetKind? = nil, requireTargets: Bool = true
+    contentsOf url: URL, kind: TargetKind? = nil, requireTargets: Bool = true, layout: TargetLayout? = nil
   ) throws -> SequenceDataset {
     let data: Data
     do {
@@ -204,14 +270,27 @@ public struct SequenceDataset: Sendable, Equatable {
     }
     return try parse(
       text, format: url.pathExtension.lowercased() == "csv" ? .csv : .jsonLines, kind: kind,
-      requireTargets: requireTargets)
+      requireTargets: requireTargets, layout: layout)
   }
 
-  /// The batch of the sequences at `indices` (padded, masked): vector inputs, and value or class targets.
+  /// The batch of the sequences at `indices` (padded, masked): vector inputs, and value or class targets
+  /// (for ``TargetLayout/sequence`` no per-step targets: see ``sequenceTargets(_:as:)``).
   public func batch<Scalar: RecurScalar>(_ indices: [Int], as _: Scalar.Type = Float.self) throws
     -> SequenceBatch<Scalar>
   {
     let x = indices.map { inputs[$0].map { $0.map { Scalar($0) } } }
+    if layout == .sequence || !hasTargets {
+      let B = indices.count, T = x.map(\.count).max()!, I = featureCount
+      var values = [Scalar](repeating: 0, count: T * B * I)
+      for (b, i) in indices.enumerated() {
+        for t in 0..<inputs[i].count {
+          for f in 0..<I { values[(t * B + b) * I + f] = Scalar(inputs[i][t][f]) }
+        }
+      }
+      return try SequenceBatch(
+        steps: T, batchSize: B, lengths: x.map(\.count), inputs: .vectors(values, features: I),
+        targets: .classes(Array(repeating: -1, count: T * B)))
+    }
     switch kind {
     case .values, .binary:
       return try SequenceBatch(inputs: x, targets: indices.map { targets[$0].map { $0.map { Scalar($0) } } })
@@ -231,11 +310,22 @@ public struct SequenceDataset: Sendable, Equatable {
     }
   }
 
+  /// The one-per-sequence targets of the sequences at `indices` (``TargetLayout/sequence``): class labels, or
+  /// B × V values (binary labels as 0/1).
+  public func sequenceTargets<Scalar: RecurScalar>(_ indices: [Int], as _: Scalar.Type = Float.self) -> FinalStepTargets<Scalar> {
+    switch kind {
+    case .classes: .classes(indices.map { Int(targets[$0][0][0]) })
+    case .values, .binary: .values(indices.flatMap { targets[$0][0].map { Scalar($0) } }, width: outputSize)
+    }
+  }
+
   /// The network configuration that fits this data.
-  public func networkConfiguration(cell: CellKind, hiddenSize: Int, layers: Int = 1) -> RecurrentNetwork<Float>.Configuration {
+  public func networkConfiguration(
+    cell: CellKind, hiddenSize: Int, layers: Int = 1, bidirectional: Bool = false
+  ) -> RecurrentNetwork<Float>.Configuration {
     .init(
       cell: cell, inputSize: featureCount, hiddenSize: hiddenSize, layers: layers, outputSize: outputSize,
-      outputActivation: outputActivation)
+      outputActivation: outputActivation, bidirectional: bidirectional)
   }
 
   // MARK: Reading
@@ -247,6 +337,14 @@ public struct SequenceDataset: Sendable, Equatable {
     var y: [[Float]]?
     /// Whether y's steps were bare numbers (labels) rather than lists.
     var yIsLabels: Bool
+    /// A target that can only be one for the whole sequence (a bare-number `y`; CSV targets on the first row
+    /// only), and whether it is a label.
+    var sequenceTarget: (values: [Float], isLabel: Bool)? = nil
+    /// Read from CSV (and whether its target column is `label`).
+    var isCSV = false
+    var csvLabel = false
+    /// CSV rows after the first whose target fields were empty.
+    var blankRows = 0
   }
 
   /// A step: one number, or a list of numbers.
@@ -264,9 +362,24 @@ public struct SequenceDataset: Sendable, Equatable {
     }
   }
 
+  /// A line's `"y"`: one number (a label for the whole sequence), or a list of steps.
+  private enum Target: Decodable {
+    case number(Float)
+    case steps([Step])
+
+    init(from decoder: any Decoder) throws {
+      let container = try decoder.singleValueContainer()
+      if let v = try? container.decode(Float.self) {
+        self = .number(v)
+      } else {
+        self = .steps(try container.decode([Step].self))
+      }
+    }
+  }
+
   private struct Line: Decodable {
     var x: [Step]
-    var y: [Step]?
+    var y: Target?
   }
 
   static func parseJSONLines(_ text: String) throws(SequenceFileError) -> [RawSequence] {
@@ -303,7 +416,12 @@ public struct SequenceDataset: Sendable, Equatable {
       }
       var y: [[Float]]? = nil
       var labels = false
-      if let steps = parsed.y {
+      var sequenceTarget: (values: [Float], isLabel: Bool)? = nil
+      if case .number(let v) = parsed.y {
+        guard v.isFinite else { throw SequenceFileError(line: line, "y holds a number too large for Float") }
+        sequenceTarget = ([v], true)
+        y = [[v]]
+      } else if case .steps(let steps) = parsed.y {
         let numbers = steps.map { if case .number = $0 { true } else { false } }
         if numbers.contains(true), numbers.contains(false) {
           throw SequenceFileError(line: line, "y mixes class labels and vectors")
@@ -324,7 +442,7 @@ public struct SequenceDataset: Sendable, Equatable {
           throw SequenceFileError(line: line, "\(name) step \(t) holds a number too large for Float")
         }
       }
-      result.append(RawSequence(line: line, x: x, y: y, yIsLabels: labels))
+      result.append(RawSequence(line: line, x: x, y: y, yIsLabels: labels, sequenceTarget: sequenceTarget))
     }
     return result
   }
@@ -369,7 +487,16 @@ public struct SequenceDataset: Sendable, Equatable {
       var x: [Float] = []
       for c in xColumns { x.append(try number(c)) }
       var y: [Float]? = nil
-      if let labelColumn {
+      let targetColumns = labelColumn.map { [$0] } ?? yColumns
+      let blankTargets = !targetColumns.isEmpty && targetColumns.allSatisfy { fields[$0].isEmpty }
+      let newSequence = fields[0] != currentID
+      if blankTargets, !newSequence {
+        // One target per sequence: given on the first row only.
+        if let r = result.last, r.y?.count != 1 || r.blankRows != r.x.count - 1 {
+          throw SequenceFileError(line: line, "the target is empty here but given on later rows of the sequence; fill it on every row or on the first only")
+        }
+        result[result.count - 1].blankRows += 1
+      } else if let labelColumn {
         y = [try number(labelColumn)]
       } else if !yColumns.isEmpty {
         var values: [Float] = []
@@ -382,13 +509,20 @@ public struct SequenceDataset: Sendable, Equatable {
         }
         seen.insert(fields[0])
         currentID = fields[0]
-        result.append(RawSequence(line: line, x: [], y: y == nil ? nil : [], yIsLabels: labelColumn != nil))
+        result.append(
+          RawSequence(line: line, x: [], y: y == nil ? nil : [], yIsLabels: labelColumn != nil, isCSV: true, csvLabel: labelColumn != nil))
       } else if step <= lastStep {
         throw SequenceFileError(line: line, "step \(step) does not follow step \(lastStep) of sequence \(quoted(fields[0]))")
       }
       lastStep = step
+      if let y, result[result.count - 1].blankRows > 0 {
+        throw SequenceFileError(line: line, "the target is given here but was empty on earlier rows of the sequence; fill it on every row or on the first only")
+      }
       result[result.count - 1].x.append(x)
       if let y { result[result.count - 1].y!.append(y) }
+    }
+    for i in result.indices where result[i].blankRows > 0 {
+      result[i].sequenceTarget = (result[i].y![0], labelColumn != nil)
     }
     return result
   }

@@ -111,6 +111,7 @@ public struct Checkpoint<Scalar: RecurScalar>: Sendable {
       "model.num_layers": String(configuration.layers),
       "model.dropout": "\(configuration.dropout)",
     ]
+    if configuration.bidirectional { meta["model.bidirectional"] = "true" }
     if let e = configuration.embeddingSize {
       meta["model.vocab_size"] = String(configuration.inputSize)
       meta["model.embedding_size"] = String(e)
@@ -246,7 +247,14 @@ public struct Checkpoint<Scalar: RecurScalar>: Sendable {
     if embedding == nil, outputSize == nil { throw CheckpointError("metadata 'model.output_size' is missing") }
     let configuration = RecurrentNetwork<Scalar>.Configuration(
       cell: cell, inputSize: inputSize, embeddingSize: embedding, hiddenSize: hidden, layers: layers,
-      outputSize: outputSize ?? inputSize, outputActivation: activation, dropout: dropout)
+      outputSize: outputSize ?? inputSize, outputActivation: activation, dropout: dropout,
+      bidirectional: try {
+        switch meta["model.bidirectional"] {
+        case nil, "false": return false
+        case "true": return true
+        case let other?: throw CheckpointError("metadata 'model.bidirectional' is '\(other)', not true or false")
+        }
+      }())
     do { try configuration.validate() } catch let error as ModelError {
       throw CheckpointError("the checkpoint's model is invalid: \(error.message)")
     }
@@ -308,7 +316,8 @@ public struct Checkpoint<Scalar: RecurScalar>: Sendable {
     position.bestValidationLoss = try decimal(meta, "recur.trainer.best_val_loss")
     position.validationsWithoutImprovement = try int("recur.trainer.validations_without_improvement")
 
-    let layers = configuration.layers
+    // One carried state per layer and direction (forward, then reverse, per layer).
+    let layers = configuration.layers * (configuration.bidirectional ? 2 : 1)
     let hNames = (0..<layers).map { "recur.trainer.state.h_l\($0)" }
     if file.entry(named: hNames[0]) != nil {
       let hasMemory = configuration.cell.cell.hasMemoryCell

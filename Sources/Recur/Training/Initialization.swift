@@ -60,15 +60,15 @@ extension RecurrentNetwork {
     let H = configuration.hiddenSize
     let gates = configuration.cell.cell.gateCount
     let biasBound = 1 / Double(H).squareRoot()
-    for l in stack.layers.indices {
-      stack.layers[l].weightIH = Self.drawBlocks(
-        initialization.inputWeights, blocks: gates, rows: H, columns: stack.layers[l].inputSize,
+    func draw(_ layer: inout RecurrentLayer<Scalar>) {
+      layer.weightIH = Self.drawBlocks(
+        initialization.inputWeights, blocks: gates, rows: H, columns: layer.inputSize,
         defaultBound: biasBound, generator: &generator)
-      stack.layers[l].weightHH = Self.drawBlocks(
+      layer.weightHH = Self.drawBlocks(
         initialization.recurrentWeights, blocks: gates, rows: H, columns: H, defaultBound: biasBound,
         generator: &generator)
       for bias in [\RecurrentLayer<Scalar>.biasIH, \.biasHH] {
-        stack.layers[l][keyPath: bias] =
+        layer[keyPath: bias] =
           initialization.zeroBiases
           ? Tensor(shape: [gates * H])
           : .uniform(shape: [gates * H], low: -biasBound, high: biasBound, using: &generator)
@@ -76,13 +76,18 @@ extension RecurrentNetwork {
       if let forget = initialization.forgetGateBias {
         // LSTM gate order i, f, g, o: the forget gate is block 1.
         for j in H..<(2 * H) {
-          stack.layers[l].biasIH.scalars[j] = Scalar(forget)
-          stack.layers[l].biasHH.scalars[j] = 0
+          layer.biasIH.scalars[j] = Scalar(forget)
+          layer.biasHH.scalars[j] = 0
         }
       }
     }
+    // Layer by layer, the forward direction then (bidirectional) the reverse, as PyTorch lists them.
+    for l in stack.layers.indices {
+      draw(&stack.layers[l])
+      if stack.isBidirectional { draw(&stack.reverseLayers[l]) }
+    }
     headWeight = Self.drawBlocks(
-      initialization.inputWeights, blocks: 1, rows: configuration.outputSize, columns: H, defaultBound: biasBound,
+      initialization.inputWeights, blocks: 1, rows: configuration.outputSize, columns: stack.outputSize, defaultBound: biasBound,
       generator: &generator)
     headBias =
       initialization.zeroBiases

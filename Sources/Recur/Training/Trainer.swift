@@ -47,6 +47,11 @@ public struct TrainerOptions: Sendable, Codable, Equatable {
   public var divergenceReferenceSteps: Int
   /// Seeds the dropout masks.
   public var seed: UInt64
+  /// For batches with one target per sequence (``TrainingBatch/finalTargets``): how each sequence's outputs
+  /// are read, pooled or the last step, with ``classWeights`` (nil: the final-step loss of the one loss path).
+  public var readout: SequenceReadout? = nil
+  /// For batches with one target per sequence: the class weights w_k of the loss (nil: all 1).
+  public var classWeights: [Double]? = nil
 
   /// Options for a run; only the optimizer, the loss and the budget have no default.
   public init(
@@ -316,10 +321,18 @@ public final class Trainer<Source: TrainingData> {
     let item = try data.nextBatch()
     gradient.zeroAll()
     var dropout: SeededGenerator? = position.dropoutGenerator
-    let result = try network.accumulateGradient(
-      for: item.batch, finalTargets: item.finalTargets, loss: options.loss, reduction: options.reduction,
-      initialState: item.continuesPrevious ? position.carriedState : nil, into: &gradient, workspace: workspace,
-      dropoutGenerator: &dropout)
+    let result =
+      if let targets = item.finalTargets, let readout = options.readout {
+        // One target per sequence, read by a readout (pooled or the last step) with optional class weights.
+        try network.accumulateSequenceGradient(
+          for: item.batch, targets: targets, readout: readout, loss: options.loss, classWeights: options.classWeights,
+          into: &gradient, workspace: workspace, dropoutGenerator: &dropout)
+      } else {
+        try network.accumulateGradient(
+          for: item.batch, finalTargets: item.finalTargets, loss: options.loss, reduction: options.reduction,
+          initialState: item.continuesPrevious ? position.carriedState : nil, into: &gradient, workspace: workspace,
+          dropoutGenerator: &dropout)
+      }
     let norm = gradient.clip(options.clipping)
     let stepNumber = position.step + 1
     if !result.loss.isFinite {

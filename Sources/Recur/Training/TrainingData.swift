@@ -159,13 +159,17 @@ public struct SequencePairs<Scalar: RecurScalar>: TrainingData, Sendable {
     let start = position.batchIndex * batchSize
     let indices = order[start..<min(start + batchSize, order.count)]
     let batch: SequenceBatch<Scalar>
+    var finalTargets: FinalStepTargets<Scalar>? = nil
     switch pairs {
     case .vectors(let x, let y):
       batch = try SequenceBatch(inputs: indices.map { x[$0] }, targets: indices.map { y[$0] })
     case .tokens(let x, let y):
       batch = try SequenceBatch(tokens: indices.map { x[$0] }, targets: indices.map { y[$0] })
     case .dataset(let dataset, let pairIndices):
-      batch = try dataset.batch(indices.map { pairIndices[$0] }, as: Scalar.self)
+      let chosen = indices.map { pairIndices[$0] }
+      batch = try dataset.batch(chosen, as: Scalar.self)
+      // One target per sequence: the trainer reads each sequence by its options' readout.
+      if dataset.layout == .sequence { finalTargets = dataset.sequenceTargets(chosen, as: Scalar.self) }
     }
     position.batchIndex += 1
     if position.batchIndex == batchesPerEpoch {
@@ -173,7 +177,7 @@ public struct SequencePairs<Scalar: RecurScalar>: TrainingData, Sendable {
       position = DataPosition(epoch: position.epoch + 1, batchIndex: 0, generator: nextPassGenerator)
       startPass()
     }
-    return TrainingBatch(batch: batch, continuesPrevious: false)
+    return TrainingBatch(batch: batch, continuesPrevious: false, finalTargets: finalTargets)
   }
 }
 

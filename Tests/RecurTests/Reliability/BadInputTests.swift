@@ -32,6 +32,7 @@ struct BadInputTests {
     try FileManager.default.createDirectory(at: folder.url.appendingPathComponent("folder"), withIntermediateDirectories: false)
     try folder.write("pairs.jsonl", Array(String(repeating: "{\"x\": [[1, 2], [3, 4]], \"y\": [[1], [0]]}\n", count: 12).utf8))
     try folder.write("mismatch.jsonl", Array("{\"x\": [[1], [2]], \"y\": [[1]]}\n{\"x\": [1, 2, 3], \"y\": [1, 2]}\n".utf8))
+    try folder.write("per-sequence.jsonl", Array("{\"x\": [1, 0], \"y\": 1}\n{\"x\": [0], \"y\": 0}\n".utf8))
     try folder.write("huge-label.jsonl", Array("{\"x\": [1, 0], \"y\": [0, 16000000]}\n".utf8))
     try folder.write("header-past-end.safetensors", [0x40, 0, 0, 0, 0, 0, 0, 0] + Array("{\"a\":".utf8))
 
@@ -113,6 +114,12 @@ struct BadInputTests {
       Case("sample missing", ["sample", "--checkpoint", "missing.safetensors"], "no such file"),
       Case("sample directory", ["sample", "--checkpoint", "folder"], "is a directory"),
       Case("eval truncated", ["eval", "--checkpoint", "half.safetensors", "--text", "text.txt"], "--checkpoint half.safetensors: "),
+      Case("eval --data with a language model", ["eval", "--checkpoint", "lm.safetensors", "--data", "pairs.jsonl"],
+        "this model reads token ids"),
+      Case("eval both --text and --data", ["eval", "--checkpoint", "vector.safetensors", "--data", "pairs.jsonl", "--text", "text.txt"],
+        "give one of --text (a language model) or --data (a fitted model)"),
+      Case("eval --data with mismatched lengths", ["eval", "--checkpoint", "vector.safetensors", "--data", "mismatch.jsonl"],
+        "line 2: x has 3 steps but y has 2"),
       Case("predict truncated", ["predict", "--checkpoint", "half.safetensors", "--data", "pairs.jsonl"], "safetensors"),
       Case("predict with a language model", ["predict", "--checkpoint", "lm.safetensors", "--data", "pairs.jsonl"],
         "this model reads token ids"),
@@ -140,6 +147,19 @@ struct BadInputTests {
       Case("--lr and --learning-rate both", ["task", "parity", "--lr", "0.1", "--learning-rate", "0.1"],
         "--lr is the older spelling of --learning-rate; give one of them"),
       Case("task --optimizer unknown", ["task", "parity", "--optimizer", "lbfgs"], "The value 'lbfgs' is invalid for '--optimizer <optimizer>'"),
+      Case("fit --readout unknown", ["fit", "--data", "pairs.jsonl", "--readout", "avg"], "The value 'avg' is invalid for '--readout <readout>'"),
+      Case("fit --class-weights not numbers", ["fit", "--data", "pairs.jsonl", "--class-weights", "1,x"],
+        "--class-weights must be 'balanced' or numbers ≥ 0 separated by commas, got '1,x'"),
+      Case("fit --class-weights on per-step values", ["fit", "--data", "pairs.jsonl", "--class-weights", "balanced"],
+        "--class-weights applies to one class label per sequence; this file has values targets per step"),
+      Case("fit --target-per step for per-sequence labels", ["fit", "--data", "per-sequence.jsonl", "--target-per", "step"],
+        "line 1: y is one target for the whole sequence, but the targets were said to be one per step"),
+      Case("fit --class-weights of the wrong count", ["fit", "--data", "per-sequence.jsonl", "--class-weights", "1,2,3"],
+        "--class-weights: 3 class weights given for 2 classes"),
+      Case("predict both --data and --stream", ["predict", "--checkpoint", "vector.safetensors", "--data", "pairs.jsonl", "--stream"],
+        "give one of --data (a file of sequences) or --stream (steps on standard input)"),
+      Case("predict --stream with a language model", ["predict", "--checkpoint", "lm.safetensors", "--stream"],
+        "this model reads token ids"),
     ])
   }
 }
