@@ -1,0 +1,367 @@
+import Foundation
+import Recur
+import SwiftProtobuf
+
+/// A trained ``RecurrentNetwork`` as an ONNX model, for ONNX Runtime and the other ONNX engines.
+///
+/// The graph uses ONNX's own recurrent operators (`LSTM`, `GRU`, `RNN`, opset 17, IR version 8):
+///
+///     x_t = E[token_t]                      Gather (language models), or the input vectors as they are
+///     s^l_t = f_s(x^l_t, s^l_{t−1})         one LSTM / GRU / RNN node per layer, with sequence_lens
+///     z_t = W^o s^L_t + W^o_0               MatMul, Add        → output `logits`
+///     y_t = f_o(z_t)                        Softmax / Sigmoid / Tanh / Identity → output `output`
+///
+/// Inputs and outputs (time-major, as ONNX's recurrent operators; `T` and `B` are free dimensions):
+/// - `tokens` (int64, T × B) for a language model, or `inputs` (float, T × B × I) for a vector model;
+/// - `sequence_lens` (int32, B): each sequence's length n^{(b)} ≤ T; steps after it leave the state alone
+///   and their outputs are not defined by the model;
+/// - `h0` (float, L·D × B × H) and, for the LSTM, `c0`: the state s_0, layer by layer (direction by direction
+///   within a layer), the layout of PyTorch's `h_0`; zeros for a fresh start;
+/// - outputs `logits` and `output` (T × B × V), `hn` and, for the LSTM, `cn` (L·D × B × H): the state after
+///   each sequence's last step. Feeding `hn`/`cn` back as `h0`/`c0` with T = 1 runs the model one step at a
+///   time, the state-machine view.
+///
+/// Gate orders are converted: PyTorch's LSTM blocks (i, f, g, o) become ONNX's (i, o, f, c) and its GRU
+/// blocks (r, z, n) ONNX's (z, r, h), with `linear_before_reset = 1` (PyTorch's GRU multiplies the reset
+/// gate into W_hn h + b_hn). The chapter's gated RNN has no ONNX operator and is refused.
+public enum ONNXExport {
+  /// The ONNX operator set the models use.
+  public static let opsetVersion: Int64 = 17
+  /// The ONNX IR version the models declare (the one that goes with opset 17).
+  public static let irVersion: Int64 = 8
+
+  /// The weights of one direction of one recurrent layer, in PyTorch's layout (G·H × I, G·H × H, G·H, G·H).
+  public struct DirectionWeights: Sendable {
+    /// W_ih (``RecurrentLayer/weightIH``).
+    public var weightIH: Tensor<Float>
+    /// W_hh (``RecurrentLayer/weightHH``).
+    public var weightHH: Tensor<Float>
+    /// b_ih.
+    public var biasIH: Tensor<Float>
+    /// b_hh.
+    public var biasHH: Tensor<Float>
+
+    /// One direction's weights.
+    public init(weightIH: Tensor<Float>, weightHH: Tensor<Float>, biasIH: Tensor<Float>, biasHH: Tensor<Float>) {
+      self.weightIH = weightIH
+      self.weightHH = weightHH
+      self.biasIH = biasIH
+      self.biasHH = biasHH
+    }
+  }
+
+  /// The serialized ONNX model of a network.
+  ///
+  /// - Parameters:
+  ///   - network: a token or vector network with LSTM, GRU or RNN (tanh, ReLU or sigmoid) layers.
+  ///   - metadata: key–value pairs stored as the model's `metadata_props` (for example the vocabulary).
+  /// - Throws: ``ExportError`` for a cell that ONNX has no operator for.
+  public static func model(_ network: RecurrentNetwork<Float>, metadata: [String: String] = [:]) throws -> Data {
+    let layers = network.stack.layers.map { layer in
+      [DirectionWeights(weightIH: layer.weightIH, weightHH: layer.weightHH, biasIH: layer.biasIH, biasHH: layer.biasHH)]
+    }
+    return try model(
+      configuration: network.configuration, embedding: network.embedding, layers: layers,
+      headWeight: network.headWeight, headBias: network.headBias, metadata: metadata)
+  }
+
+  /// The serialized ONNX model of a network given layer by layer, each layer with D = 1 or 2 directions
+  /// (forward, then reverse, as ONNX's `num_directions` axis; the head then reads 2H features per step, the
+  /// forward half first, as PyTorch's bidirectional output).
+  ///
+  /// - Throws: ``ExportError`` for an unsupported cell or inconsistent shapes.
+  public static func model(
+    configuration: RecurrentNetwork<Float>.Configuration, embedding: Tensor<Float>?, layers: [[DirectionWeights]],
+    headWeight: Tensor<Float>, headBias: Tensor<Float>, metadata: [String: String] = [:]
+  ) throws -> Data {
+    let proto = try modelProto(
+      configuration: configuration, embedding: embedding, layers: layers, headWeight: headWeight,
+      headBias: headBias, metadata: metadata)
+    do { return try proto.serializedData() } catch {
+      throw ExportError("the ONNX model cannot be encoded: \(error)")
+    }
+  }
+
+  /// Writes ``model(_:metadata:)`` to `url` atomically: the file is whole or absent, never half-written.
+  public static func write(_ network: RecurrentNetwork<Float>, metadata: [String: String] = [:], to url: URL) throws {
+    let data = try model(network, metadata: metadata)
+    do { try AtomicFile.write(data, to: url) } catch { throw ExportError(error.description) }
+  }
+
+  // MARK: The graph
+
+  /// How a cell becomes an ONNX operator: its name, the PyTorch gate block each ONNX block takes, attributes.
+  struct CellOperator {
+    var opType: String
+    var gateOrder: [Int]
+    var attributes: (_ directions: Int) -> [Onnx_AttributeProto]
+    var hasMemoryCell: Bool
+  }
+
+  static func cellOperator(_ cell: CellKind) throws -> CellOperator {
+    switch cell {
+    case .lstm:
+      // ONNX (i, o, f, c) from PyTorch (i, f, g, o).
+      return CellOperator(opType: "LSTM", gateOrder: [0, 3, 1, 2], attributes: { _ in [] }, hasMemoryCell: true)
+    case .gru:
+      // ONNX (z, r, h) from PyTorch (r, z, n); the reset gate multiplies W_hn h + b_hn.
+      return CellOperator(
+        opType: "GRU", gateOrder: [1, 0, 2], attributes: { _ in [attribute("linear_before_reset", 1)] },
+        hasMemoryCell: false)
+    case .rnn(let f):
+      let name: String
+      switch f {
+      case .tanh: name = "Tanh"
+      case .relu: name = "Relu"
+      case .sigmoid: name = "Sigmoid"
+      case .identity:
+        throw ExportError("the RNN with f_s = identity has no ONNX RNN activation; export supports tanh, relu and sigmoid")
+      }
+      return CellOperator(
+        opType: "RNN", gateOrder: [0],
+        attributes: { d in [attribute("activations", strings: Array(repeating: name, count: d))] },
+        hasMemoryCell: false)
+    case .gated:
+      throw ExportError(
+        "the chapter's gated RNN (\(cell)) has no ONNX operator; ONNX export supports lstm, gru, rnn_tanh, rnn_relu and rnn_sigmoid")
+    }
+  }
+
+  static func modelProto(
+    configuration c: RecurrentNetwork<Float>.Configuration, embedding: Tensor<Float>?, layers: [[DirectionWeights]],
+    headWeight: Tensor<Float>, headBias: Tensor<Float>, metadata: [String: String]
+  ) throws -> Onnx_ModelProto {
+    let op = try cellOperator(c.cell)
+    let H = c.hiddenSize, G = op.gateOrder.count, L = layers.count
+    guard L >= 1, let D = layers.first?.count, D == 1 || D == 2, layers.allSatisfy({ $0.count == D }) else {
+      throw ExportError("every layer needs the same number of directions, 1 or 2")
+    }
+    var g = GraphBuilder()
+    let free = [Dimension.symbolic("T"), .symbolic("B")]
+
+    // x_t: an embedding row per token, or the input vectors.
+    var x: String
+    if let embedding, let E = c.embeddingSize {
+      guard embedding.shape == [c.inputSize, E] else { throw ExportError("the embedding is \(embedding.shape), expected [V, E]") }
+      g.input("tokens", .int64, free)
+      g.initializer("embedding.weight", embedding.shape, embedding.scalars)
+      g.node("Gather", ["embedding.weight", "tokens"], ["embedded"], [attribute("axis", 0)])
+      x = "embedded"
+    } else {
+      g.input("inputs", .float, free + [.fixed(c.inputSize)])
+      x = "inputs"
+    }
+    g.input("sequence_lens", .int32, [.symbolic("B")])
+    let stateShape = [Dimension.fixed(L * D), .symbolic("B"), .fixed(H)]
+    g.input("h0", .float, stateShape)
+    if op.hasMemoryCell { g.input("c0", .float, stateShape) }
+
+    var finalH: [String] = [], finalC: [String] = []
+    for (l, directions) in layers.enumerated() {
+      let inputSize = l == 0 ? (c.embeddingSize ?? c.inputSize) : D * H
+      var w: [Float] = [], r: [Float] = [], b: [Float] = [], bh: [Float] = []
+      for d in directions {
+        guard d.weightIH.shape == [G * H, inputSize], d.weightHH.shape == [G * H, H], d.biasIH.shape == [G * H],
+          d.biasHH.shape == [G * H]
+        else { throw ExportError("layer \(l)'s weights do not have the shapes of a \(c.cell) layer with H = \(H)") }
+        w += permuteGateBlocks(d.weightIH.scalars, order: op.gateOrder, blockCount: H * inputSize)
+        r += permuteGateBlocks(d.weightHH.scalars, order: op.gateOrder, blockCount: H * H)
+        b += permuteGateBlocks(d.biasIH.scalars, order: op.gateOrder, blockCount: H)
+        bh += permuteGateBlocks(d.biasHH.scalars, order: op.gateOrder, blockCount: H)
+      }
+      // ONNX's B is [D, 2·G·H]: per direction Wb then Rb.
+      var bias: [Float] = []
+      for d in 0..<D {
+        bias += b[(d * G * H)..<((d + 1) * G * H)]
+        bias += bh[(d * G * H)..<((d + 1) * G * H)]
+      }
+      g.initializer("W_l\(l)", [D, G * H, inputSize], w)
+      g.initializer("R_l\(l)", [D, G * H, H], r)
+      g.initializer("B_l\(l)", [D, 2 * G * H], bias)
+      // This layer's slice of s_0.
+      g.initializer("state_start_l\(l)", [1], int64s: [Int64(l * D)])
+      g.initializer("state_end_l\(l)", [1], int64s: [Int64((l + 1) * D)])
+      g.node("Slice", ["h0", "state_start_l\(l)", "state_end_l\(l)", "state_axis"], ["h0_l\(l)"])
+      if op.hasMemoryCell { g.node("Slice", ["c0", "state_start_l\(l)", "state_end_l\(l)", "state_axis"], ["c0_l\(l)"]) }
+      var inputs = [x, "W_l\(l)", "R_l\(l)", "B_l\(l)", "sequence_lens", "h0_l\(l)"]
+      var outputs = ["y_l\(l)", "hn_l\(l)"]
+      if op.hasMemoryCell {
+        inputs.append("c0_l\(l)")
+        outputs.append("cn_l\(l)")
+      }
+      g.node(
+        op.opType, inputs, outputs,
+        [attribute("hidden_size", H), attribute("direction", string: D == 2 ? "bidirectional" : "forward")]
+          + op.attributes(D), name: "rnn_l\(l)")
+      finalH.append("hn_l\(l)")
+      if op.hasMemoryCell { finalC.append("cn_l\(l)") }
+      // Y is T × D × B × H; the next layer (and the head) read T × B × D·H.
+      g.node("Transpose", ["y_l\(l)"], ["y_l\(l)_tbdh"], [attribute("perm", ints: [0, 2, 1, 3])])
+      g.node("Reshape", ["y_l\(l)_tbdh", "features_shape"], ["x_l\(l + 1)"])
+      x = "x_l\(l + 1)"
+    }
+    g.initializer("state_axis", [1], int64s: [0])
+    g.initializer("features_shape", [3], int64s: [0, 0, -1])
+
+    // z_t = W^o s_t + W^o_0, y_t = f_o(z_t).
+    let V = c.outputSize
+    guard headWeight.shape == [V, D * H], headBias.shape == [V] else {
+      throw ExportError("the head is \(headWeight.shape), expected [\(V), \(D * H)]")
+    }
+    var transposed = [Float](repeating: 0, count: V * D * H)
+    for v in 0..<V { for k in 0..<(D * H) { transposed[k * V + v] = headWeight.scalars[v * D * H + k] } }
+    g.initializer("head.weight_t", [D * H, V], transposed)
+    g.initializer("head.bias", [V], headBias.scalars)
+    g.node("MatMul", [x, "head.weight_t"], ["head_product"])
+    g.node("Add", ["head_product", "head.bias"], ["logits"])
+    switch c.outputActivation {
+    case .softmax: g.node("Softmax", ["logits"], ["output"], [attribute("axis", -1)])
+    case .sigmoid: g.node("Sigmoid", ["logits"], ["output"])
+    case .tanh: g.node("Tanh", ["logits"], ["output"])
+    case .identity: g.node("Identity", ["logits"], ["output"])
+    }
+    g.node("Concat", finalH, ["hn"], [attribute("axis", 0)])
+    if op.hasMemoryCell { g.node("Concat", finalC, ["cn"], [attribute("axis", 0)]) }
+
+    g.output("logits", .float, free + [.fixed(V)])
+    g.output("output", .float, free + [.fixed(V)])
+    g.output("hn", .float, stateShape)
+    if op.hasMemoryCell { g.output("cn", .float, stateShape) }
+
+    g.graph.name = "recur_\(c.cell)_L\(L)"
+    g.graph.docString =
+      "Recur \(c.cell), \(L) layer(s), H = \(H)"
+      + (D == 2 ? ", bidirectional" : "") + ". Time-major inputs; state h0"
+      + (op.hasMemoryCell ? "/c0" : "") + " of L·D × B × H; outputs logits, output = \(c.outputActivation.rawValue)(logits), "
+      + "and the final state."
+
+    var model = Onnx_ModelProto()
+    model.irVersion = irVersion
+    model.producerName = "Recur"
+    model.modelVersion = 1
+    var opset = Onnx_OperatorSetIdProto()
+    opset.domain = ""
+    opset.version = opsetVersion
+    model.opsetImport = [opset]
+    model.graph = g.graph
+    model.metadataProps = metadata.sorted { $0.key < $1.key }.map { key, value in
+      var entry = Onnx_StringStringEntryProto()
+      entry.key = key
+      entry.value = value
+      return entry
+    }
+    return model
+  }
+
+  /// Reorders the gate blocks of a fused matrix or vector: block k of the result is block `order[k]` of
+  /// `scalars`, each block `blockCount` scalars long.
+  static func permuteGateBlocks(_ scalars: [Float], order: [Int], blockCount: Int) -> [Float] {
+    var result: [Float] = []
+    result.reserveCapacity(scalars.count)
+    for source in order { result += scalars[(source * blockCount)..<((source + 1) * blockCount)] }
+    return result
+  }
+
+  // MARK: Protobuf helpers
+
+  enum Dimension {
+    case fixed(Int)
+    case symbolic(String)
+  }
+
+  struct GraphBuilder {
+    var graph = Onnx_GraphProto()
+
+    mutating func initializer(_ name: String, _ dims: [Int], _ values: [Float]) {
+      var t = Onnx_TensorProto()
+      t.name = name
+      t.dims = dims.map { Int64($0) }
+      t.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+      t.rawData = values.withUnsafeBytes { Data($0) }
+      graph.initializer.append(t)
+    }
+
+    mutating func initializer(_ name: String, _ dims: [Int], int64s: [Int64]) {
+      var t = Onnx_TensorProto()
+      t.name = name
+      t.dims = dims.map { Int64($0) }
+      t.dataType = Int32(Onnx_TensorProto.DataType.int64.rawValue)
+      t.rawData = int64s.withUnsafeBytes { Data($0) }
+      graph.initializer.append(t)
+    }
+
+    mutating func node(
+      _ opType: String, _ inputs: [String], _ outputs: [String], _ attributes: [Onnx_AttributeProto] = [],
+      name: String? = nil
+    ) {
+      var n = Onnx_NodeProto()
+      n.opType = opType
+      n.input = inputs
+      n.output = outputs
+      n.attribute = attributes
+      n.name = name ?? "\(outputs[0])_\(opType.lowercased())"
+      graph.node.append(n)
+    }
+
+    static func valueInfo(_ name: String, _ type: Onnx_TensorProto.DataType, _ dims: [Dimension]) -> Onnx_ValueInfoProto {
+      var shape = Onnx_TensorShapeProto()
+      shape.dim = dims.map { d in
+        var dim = Onnx_TensorShapeProto.Dimension()
+        switch d {
+        case .fixed(let n): dim.dimValue = Int64(n)
+        case .symbolic(let s): dim.dimParam = s
+        }
+        return dim
+      }
+      var tensor = Onnx_TypeProto.Tensor()
+      tensor.elemType = Int32(type.rawValue)
+      tensor.shape = shape
+      var typeProto = Onnx_TypeProto()
+      typeProto.tensorType = tensor
+      var info = Onnx_ValueInfoProto()
+      info.name = name
+      info.type = typeProto
+      return info
+    }
+
+    mutating func input(_ name: String, _ type: Onnx_TensorProto.DataType, _ dims: [Dimension]) {
+      graph.input.append(Self.valueInfo(name, type, dims))
+    }
+
+    mutating func output(_ name: String, _ type: Onnx_TensorProto.DataType, _ dims: [Dimension]) {
+      graph.output.append(Self.valueInfo(name, type, dims))
+    }
+  }
+
+  static func attribute(_ name: String, _ value: Int) -> Onnx_AttributeProto {
+    var a = Onnx_AttributeProto()
+    a.name = name
+    a.type = .int
+    a.i = Int64(value)
+    return a
+  }
+
+  static func attribute(_ name: String, ints: [Int]) -> Onnx_AttributeProto {
+    var a = Onnx_AttributeProto()
+    a.name = name
+    a.type = .ints
+    a.ints = ints.map { Int64($0) }
+    return a
+  }
+
+  static func attribute(_ name: String, string: String) -> Onnx_AttributeProto {
+    var a = Onnx_AttributeProto()
+    a.name = name
+    a.type = .string
+    a.s = Data(string.utf8)
+    return a
+  }
+
+  static func attribute(_ name: String, strings: [String]) -> Onnx_AttributeProto {
+    var a = Onnx_AttributeProto()
+    a.name = name
+    a.type = .strings
+    a.strings = strings.map { Data($0.utf8) }
+    return a
+  }
+}
