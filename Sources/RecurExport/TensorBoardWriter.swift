@@ -41,14 +41,10 @@ public final class TensorBoardWriter {
 
   deinit { try? handle.close() }
 
-  /// A scalar `value` of series `tag` at `step` (stored as a 32-bit float, as TensorBoard's scalars are).
+  /// A scalar `value` of series `tag` at `step`: a summary value's `simple_value` (a 32-bit float, as
+  /// TensorBoard's scalars are).
   public func scalar(_ tag: String, _ value: Double, step: Int, wallTime: Date = Date()) throws {
-    var value = Tensorboard_Summary.Value.with {
-      $0.tag = tag
-      $0.simpleValue = Float(value)
-    }
-    value.metadata.dataClass = .scalar
-    try write(summary: [value], step: step, wallTime: wallTime)
+    try scalars([(tag, value)], step: step, wallTime: wallTime)
   }
 
   /// Several scalars of one step in one record.
@@ -57,7 +53,6 @@ public final class TensorBoardWriter {
       Tensorboard_Summary.Value.with {
         $0.tag = pair.tag
         $0.simpleValue = Float(pair.value)
-        $0.metadata.dataClass = .scalar
       }
     }
     try write(summary: summaryValues, step: step, wallTime: wallTime)

@@ -50,14 +50,11 @@ struct LanguageModelFile {
   let vocabulary: Vocabulary
   let mode: TextMode
 
-  /// Reads a Recur checkpoint or a weights-only one written by `interop/recur_torch.save_for_recur`.
+  /// Reads a Recur checkpoint (a file or a model folder) or a weights-only one written by
+  /// `interop/recur_torch.save_for_recur`.
   init(path: String, option: String = "--checkpoint") throws {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-      throw CLIError("\(option) \(path): no such file")
-    }
-    guard !isDirectory.boolValue else { throw CLIError("\(option) \(path) is a directory, not a checkpoint") }
-    checkpoint = try oneLine("\(option) \(path)") { try Checkpoint<Float>(contentsOf: URL(fileURLWithPath: path)) }
+    let file = try checkpointFile(path, option: option)
+    checkpoint = try oneLine("\(option) \(path)") { try Checkpoint<Float>(contentsOf: file) }
     let configuration = checkpoint.network.configuration
     guard configuration.embeddingSize != nil, configuration.outputActivation == .softmax else {
       throw CLIError("\(option) \(path) is not a language model (it has no embedding or no softmax output)")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recur
+import RecurExport
 
 /// `recur fit --data FILE`: trains a transducer on your own sequence pairs (JSON Lines or CSV).
 struct FitCommand: ParsableCommand {
@@ -16,7 +17,7 @@ struct FitCommand: ParsableCommand {
       CSV (file name ending in .csv): a header sequence,step,x1,…,xI,y1,…,yV (or …,label), one row per step, \
       the rows of a sequence together and in step order.
       The last --validation fraction of the sequences is held out and reported. The model is written to \
-      --checkpoint for recur predict.
+      --checkpoint for recur predict, its per-step metrics (JSON Lines) beside it.
       """
   )
 
@@ -40,6 +41,9 @@ struct FitCommand: ParsableCommand {
 
   @Option(help: "Write the training and validation loss curves to this SVG file.")
   var plot: String?
+
+  @Option(help: "Also write TensorBoard event files (losses, learning rate, gradient norm, steps/s) to this folder.")
+  var tensorboard: String?
 
   func validate() throws {
     try model.check()
@@ -79,7 +83,11 @@ struct FitCommand: ParsableCommand {
       seed: training.seed)
     let trainer = try Trainer(network: network, data: source, options: options)
     trainer.checkpointURL = URL(fileURLWithPath: checkpoint)
+    trainer.metricsURL = URL(fileURLWithPath: URL(fileURLWithPath: checkpoint).deletingPathExtension().path + ".metrics.jsonl")
     trainer.metadata = ["data.targets": dataset.kind.rawValue]
+    if let bytes = try? [UInt8](AtomicFile.read(from: URL(fileURLWithPath: data))) {
+      trainer.metadata.merge(ModelFolder.Provenance.metadata(path: data, data: bytes)) { $1 }
+    }
     let validBatches = try stride(from: 0, to: validIndices.count, by: 64).map {
       try dataset.batch(Array(validIndices[$0..<min($0 + 64, validIndices.count)]))
     }
@@ -98,7 +106,10 @@ struct FitCommand: ParsableCommand {
         print(line)
       }
     }
+    let board = try tensorboard.map { dir in try oneLine("--tensorboard") { try TensorBoardLog(directory: URL(fileURLWithPath: dir), options: options) } }
+    board?.attach(to: trainer)
     let outcome = try trainer.run()
+    try oneLine("--tensorboard") { try board?.finish() }
     print("stopped (\(outcome.reason.rawValue)) after \(outcome.step) steps")
     let trainLoss = try trainer.network.meanLoss(over: [try dataset.batch(trainIndices)], loss: dataset.loss)
     print(String(format: "mean loss per step: training %.5f", trainLoss), terminator: "")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recur
+import RecurExport
 
 /// `recur train --text FILE`: trains a character (or byte) language model on a text file.
 struct TrainCommand: ParsableCommand {
@@ -99,6 +100,9 @@ struct TrainCommand: ParsableCommand {
   @Flag(help: "Print only the final summary and errors (no progress line or samples).")
   var quiet = false
 
+  @Option(help: "Also write TensorBoard event files (losses, learning rate, gradient norm, tokens/s, samples) to this folder.")
+  var tensorboard: String?
+
   mutating func validate() throws {
     _ = try TrainPlan(self)
   }
@@ -106,7 +110,7 @@ struct TrainCommand: ParsableCommand {
   func run() throws {
     if let threads { Compute.threadCount = threads }
     let plan = try TrainPlan(self)
-    try plan.train(checkpointPath: checkpoint, validateEvery: validateEvery, quiet: quiet)
+    try plan.train(checkpointPath: checkpoint, validateEvery: validateEvery, quiet: quiet, tensorboard: tensorboard)
   }
 }
 
@@ -121,6 +125,8 @@ struct TrainPlan {
   /// The checkpoint of the stopped run when resuming.
   let resumeFrom: Checkpoint<Float>?
   let batchSize: Int, sequenceLength: Int
+  /// How the model was trained (command, data size and checksum), for the checkpoint's metadata.
+  let provenance: [String: String]
   let validationFraction = 0.1
   /// Whether the cosine schedule's length is still to be fitted to a time budget.
   let fitScheduleToTime: Bool
@@ -156,6 +162,7 @@ struct TrainPlan {
     guard c.validateEvery >= 1 else { throw CLIError("--validate-every must be at least 1") }
     guard c.warmup >= 0 else { throw CLIError("--warmup must be 0 or more") }
     let bytes = try readTextFile(c.text)
+    provenance = ModelFolder.Provenance.metadata(path: c.text, data: bytes)
 
     // The starting checkpoint, if any, decides the vocabulary and (for --init) the model's shape.
     let start: LanguageModelFile? = try (c.resume ?? c.initFrom).map {
@@ -352,7 +359,7 @@ struct TrainPlan {
   }
 
   /// Runs the training: progress, samples at validation, metrics, plot, checkpoint, clean stop on Ctrl-C.
-  func train(checkpointPath: String, validateEvery: Int, quiet: Bool) throws {
+  func train(checkpointPath: String, validateEvery: Int, quiet: Bool, tensorboard: String? = nil) throws {
     let checkpointURL = URL(fileURLWithPath: checkpointPath)
     let base = checkpointURL.deletingPathExtension()
     let metricsURL = URL(fileURLWithPath: base.path + ".metrics.jsonl")
@@ -376,6 +383,7 @@ struct TrainPlan {
     metadata[TextMetadata.batchSize] = String(batchSize)
     metadata[TextMetadata.sequenceLength] = String(sequenceLength)
     metadata[TextMetadata.validationFraction] = "\(validationFraction)"
+    metadata.merge(provenance) { $1 }
     trainer.metadata = metadata
     trainer.checkpointURL = checkpointURL
     trainer.metricsURL = metricsURL
@@ -413,6 +421,8 @@ struct TrainPlan {
       FileHandle.standardError.write(Data("\ninterrupted: saving the checkpoint after this step (Ctrl-C again to quit at once)\n".utf8))
     }
     defer { handler.cancel() }
+    let board = try tensorboard.map { dir in try oneLine("--tensorboard") { try TensorBoardLog(directory: URL(fileURLWithPath: dir), options: options) } }
+    board?.attach(to: trainer) { try? Self.sample($0, vocabulary: vocabulary, mode: mode, length: 200) }
     let outcome: TrainingOutcome
     do {
       outcome = try trainer.run()
@@ -421,6 +431,7 @@ struct TrainPlan {
       throw CLIError(String(describing: error))
     }
     progress.finish()
+    try oneLine("--tensorboard") { try board?.finish() }
     try? Self.plot(metrics: metricsURL, to: plotURL)
     let reasons: [StopReason: String] = [
       .stepBudget: "step budget reached", .epochBudget: "epoch budget reached", .timeBudget: "time budget reached",
