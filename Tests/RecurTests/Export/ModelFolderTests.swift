@@ -60,3 +60,33 @@ struct ModelFolderTests {
     }
   }
 }
+
+/// The code of Sources/RecurExport/RecurExport.docc/ExportingModels.md, with its files in a temporary folder.
+@Suite("Documentation/Exporting models")
+struct ExportingModelsArticleTests {
+  @Test("ONNX, a model folder and a TensorBoard log from a checkpoint and a trainer")
+  func article() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("recur-export-docs-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    try ModelFolderTests.checkpoint().write(to: folder.appendingPathComponent("model.safetensors"))
+
+    let checkpoint = try Checkpoint<Float>(contentsOf: folder.appendingPathComponent("model.safetensors"))
+    try ONNXExport.write(checkpoint.network, metadata: checkpoint.metadata, to: folder.appendingPathComponent("model.onnx"))
+    let modelFolder = folder.appendingPathComponent("shakespeare-lstm")
+    try ModelFolder.write(checkpoint, to: modelFolder, sample: nil)
+    let again = try Checkpoint<Float>(contentsOf: try ModelFolder.checkpointURL(folder: modelFolder))
+    #expect(again.network == checkpoint.network)
+    #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.onnx").path))
+
+    let data = try SequencePairs<Float>(.tokens(inputs: [[0, 1, 2]], targets: [[1, 2, 0]]), batchSize: 1, seed: 1)
+    let trainer = try Trainer(
+      network: checkpoint.network, data: data,
+      options: TrainerOptions(optimizer: .adam(learningRate: 0.01), loss: .crossEntropy, budget: TrainingBudget(steps: 2)))
+    let log = try TensorBoardLog(directory: folder.appendingPathComponent("runs"), options: trainer.options)
+    log.attach(to: trainer)
+    try trainer.run()
+    try log.finish()
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("runs").path).count == 1)
+  }
+}
