@@ -80,6 +80,7 @@ public enum ModelFolder {
   ///
   /// - Parameters:
   ///   - checkpoint: the trained model (its optimizer and trainer state are left out of the folder).
+  ///   - directory: the folder to write; its parent must exist.
   ///   - sample: a sample of the model's output for the card, or nil.
   /// - Throws: ``ExportError`` when `directory` exists and is not a model folder, or a file cannot be
   ///   written; nothing is left behind then.

@@ -2,7 +2,7 @@ import Foundation
 import Recur
 import SwiftProtobuf
 
-/// A trained ``RecurrentNetwork`` as an ONNX model, for ONNX Runtime and the other ONNX engines.
+/// A trained `RecurrentNetwork` as an ONNX model, for ONNX Runtime and the other ONNX engines.
 ///
 /// The graph uses ONNX's own recurrent operators (`LSTM`, `GRU`, `RNN`, opset 17, IR version 8):
 ///
@@ -32,9 +32,9 @@ public enum ONNXExport {
 
   /// The weights of one direction of one recurrent layer, in PyTorch's layout (G·H × I, G·H × H, G·H, G·H).
   public struct DirectionWeights: Sendable {
-    /// W_ih (``RecurrentLayer/weightIH``).
+    /// W_ih (`RecurrentLayer.weightIH` in Recur).
     public var weightIH: Tensor<Float>
-    /// W_hh (``RecurrentLayer/weightHH``).
+    /// W_hh (`RecurrentLayer.weightHH` in Recur).
     public var weightHH: Tensor<Float>
     /// b_ih.
     public var biasIH: Tensor<Float>
