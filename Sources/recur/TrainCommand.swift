@@ -350,7 +350,7 @@ struct TrainPlan {
     // I inputs (a vocabulary of I tokens when embedded in E), V outputs.
     let H = Double(c.hiddenSize), I = Double(c.inputSize), V = Double(c.outputSize)
     let E = Double(c.embeddingSize ?? c.inputSize), embedding = c.embeddingSize == nil ? 0 : I * E
-    let L = Double(c.layers), G = Double(c.cell.cell.gateCount), W = Double(c.cell.cell.cacheWidth)
+    let L = Double(c.layers), G = Double(c.cell.gateCount), W = Double(c.cell.cacheWidth)
     let parameters = embedding + G * H * (E + H + 2) + (L - 1) * G * H * (2 * H + 2) + V * (H + 1)
     let rows = Double(batch) * Double(steps)
     let perLayer = rows * H * (3 * G + W + 4)
@@ -473,7 +473,7 @@ struct TrainPlan {
   static func sample(
     _ network: RecurrentNetwork<Float>, vocabulary: Vocabulary, mode: TextMode, length: Int
   ) throws -> String {
-    let generator = try Generator(network: network)
+    let generator = try TextSampler(network: network)
     var rng = SeededGenerator(seed: 42)
     var bytes: [UInt8] = []
     try generator.generateText(

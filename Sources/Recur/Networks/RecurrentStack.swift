@@ -124,14 +124,9 @@ extension RecurrentStack {
       let useDropout = l > 0 && dropout > 0 && dropoutGenerator != nil
       workspace.usedDropout[l] = useDropout
       if useDropout, let rng = dropoutGenerator {
-        let keep = 1 - dropout
-        let mask = workspace.masks[l].reserve(n)
-        let dropped = workspace.droppedInputs[l].reserve(n)
-        let source = workspace.caches[l - 1].h.pointer + batch * hiddenSize
-        for i in 0..<n {
-          mask[i] = rng.pointee.nextUnit() < keep ? Scalar(1 / keep) : 0
-          dropped[i] = source[i] * mask[i]
-        }
+        Dropout.forward(
+          count: n, probability: dropout, generator: rng, input: workspace.caches[l - 1].h.pointer + batch * hiddenSize,
+          mask: workspace.masks[l].reserve(n), output: workspace.droppedInputs[l].reserve(n))
       }
       let x = layerInput(l, input: input, batch: batch, workspace: workspace)
       let h0 = initialState?.h[l], c0 = initialState?.c.isEmpty == false ? initialState?.c[l] : nil
@@ -212,9 +207,7 @@ extension RecurrentStack {
       }
       if recordDeltaNorms { workspace.deltaNorms[l] = norms }
       if l > 0, workspace.usedDropout[l], let dIn {
-        // dropped = h ∗ mask, so dL/dh = dL/ddropped ∗ mask.
-        let mask = workspace.masks[l].pointer
-        for i in 0..<(steps * BH) { dIn[i] *= mask[i] }
+        Dropout.backward(count: steps * BH, mask: workspace.masks[l].pointer, gradient: dIn)
       }
       let cache = workspace.caches[l]
       initialGradient.h.insert(
