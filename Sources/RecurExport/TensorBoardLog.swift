@@ -54,8 +54,8 @@ public final class TensorBoardLog {
 
   /// Logs every step of `trainer` (after its own progress callback) from now on; `sample`, if given, is
   /// asked for a sample at each validation.
-  public func attach<Data: TrainingData>(
-    to trainer: Trainer<Data>, sample: ((RecurrentNetwork<Data.Scalar>) -> String?)? = nil
+  public func attach<Source: TrainingData>(
+    to trainer: Trainer<Source>, sample: ((RecurrentNetwork<Source.Scalar>) -> String?)? = nil
   ) {
     let previous = trainer.onProgress
     trainer.onProgress = { [unowned self, unowned trainer] progress in

@@ -54,7 +54,7 @@ struct ExportCommand: ParsableCommand {
       if loaded.network.configuration.embeddingSize != nil, sampleLength > 0,
         let model = try? LanguageModelFile(path: checkpoint)
       {
-        let generator = try oneLine("") { try Generator(network: model.checkpoint.network) }
+        let generator = try oneLine("") { try TextSampler(network: model.checkpoint.network) }
         var rng = SeededGenerator(seed: seed)
         var bytes: [UInt8] = []
         try oneLine("") {
