@@ -23,7 +23,8 @@ import SwiftProtobuf
 ///
 /// Gate orders are converted: PyTorch's LSTM blocks (i, f, g, o) become ONNX's (i, o, f, c) and its GRU
 /// blocks (r, z, n) ONNX's (z, r, h), with `linear_before_reset = 1` (PyTorch's GRU multiplies the reset
-/// gate into W_hn h + b_hn). The chapter's gated RNN has no ONNX operator and is refused.
+/// gate into W_hn h + b_hn). The chapter's gated RNN has no ONNX operator; its layers are built from
+/// elementary operators, a `Scan` over time whose step is the cell's equations.
 public enum ONNXExport {
   /// The ONNX operator set the models use.
   public static let opsetVersion: Int64 = 17
@@ -53,9 +54,9 @@ public enum ONNXExport {
   /// The serialized ONNX model of a network.
   ///
   /// - Parameters:
-  ///   - network: a token or vector network with LSTM, GRU or RNN (tanh, ReLU or sigmoid) layers.
+  ///   - network: a token or vector network with LSTM, GRU, RNN (tanh, ReLU or sigmoid) or gated RNN layers.
   ///   - metadata: key–value pairs stored as the model's `metadata_props` (for example the vocabulary).
-  /// - Throws: ``ExportError`` for a cell that ONNX has no operator for.
+  /// - Throws: ``ExportError`` for an RNN with f_s = identity, which ONNX's RNN operator cannot express.
   public static func model(_ network: RecurrentNetwork<Float>, metadata: [String: String] = [:]) throws -> Data {
     let layers = network.stack.layers.map { layer in
       [DirectionWeights(weightIH: layer.weightIH, weightHH: layer.weightHH, biasIH: layer.biasIH, biasHH: layer.biasHH)]
@@ -109,21 +110,27 @@ public enum ONNXExport {
         opType: "GRU", gateOrder: [1, 0, 2], attributes: { _ in [attribute("linear_before_reset", 1)] },
         hasMemoryCell: false)
     case .rnn(let f):
-      let name: String
-      switch f {
-      case .tanh: name = "Tanh"
-      case .relu: name = "Relu"
-      case .sigmoid: name = "Sigmoid"
-      case .identity:
+      guard f != .identity else {
         throw ExportError("the RNN with f_s = identity has no ONNX RNN activation; export supports tanh, relu and sigmoid")
       }
+      let name = activationOperator(f)
       return CellOperator(
         opType: "RNN", gateOrder: [0],
         attributes: { d in [attribute("activations", strings: Array(repeating: name, count: d))] },
         hasMemoryCell: false)
     case .gated:
-      throw ExportError(
-        "the chapter's gated RNN (\(cell)) has no ONNX operator; ONNX export supports lstm, gru, rnn_tanh, rnn_relu and rnn_sigmoid")
+      // No ONNX operator: a Scan over elementary operators (``gatedLayer``), PyTorch-layout weights as they are.
+      return CellOperator(opType: "Scan", gateOrder: [0, 1], attributes: { _ in [] }, hasMemoryCell: false)
+    }
+  }
+
+  /// The ONNX operator of an element-wise f_s.
+  static func activationOperator(_ f: Activation) -> String {
+    switch f {
+    case .tanh: "Tanh"
+    case .relu: "Relu"
+    case .sigmoid: "Sigmoid"
+    case .identity: "Identity"
     }
   }
 
@@ -159,6 +166,19 @@ public enum ONNXExport {
     var finalH: [String] = [], finalC: [String] = []
     for (l, directions) in layers.enumerated() {
       let inputSize = l == 0 ? (c.embeddingSize ?? c.inputSize) : D * H
+      if case .gated(let f) = c.cell {
+        guard D == 1 else { throw ExportError("the chapter's gated RNN is exported with one direction only") }
+        let d = directions[0]
+        guard d.weightIH.shape == [2 * H, inputSize], d.weightHH.shape == [2 * H, H], d.biasIH.shape == [2 * H],
+          d.biasHH.shape == [2 * H]
+        else { throw ExportError("layer \(l)'s weights do not have the shapes of a \(c.cell) layer with H = \(H)") }
+        g.initializer("state_start_l\(l)", [1], int64s: [Int64(l)])
+        g.initializer("state_end_l\(l)", [1], int64s: [Int64(l + 1)])
+        g.node("Slice", ["h0", "state_start_l\(l)", "state_end_l\(l)", "state_axis"], ["h0_l\(l)"])
+        x = gatedLayer(&g, layer: l, input: x, inputSize: inputSize, hidden: H, weights: d, activation: f)
+        finalH.append("hn_l\(l)")
+        continue
+      }
       var w: [Float] = [], r: [Float] = [], b: [Float] = [], bh: [Float] = []
       for d in directions {
         guard d.weightIH.shape == [G * H, inputSize], d.weightHH.shape == [G * H, H], d.biasIH.shape == [G * H],
@@ -251,6 +271,73 @@ public enum ONNXExport {
       return entry
     }
     return model
+  }
+
+  /// One layer of the chapter's gated RNN as a `Scan` over time, for B sequences at once:
+  ///
+  ///     g_t = sigmoid(W^{gx} x_t + W^{gs} s_{t-1} + offset)                   (Gemm, Gemm, Add, Split, Sigmoid)
+  ///     s_t = (1 − g_t) ∗ s_{t-1} + g_t ∗ f_s(W^{sx} x_t + W^{ss} s_{t-1} + W^{ss}_0)
+  ///     s_t = s_{t-1} where t ≥ n^{(b)}                                        (Where, with a mask from sequence_lens)
+  ///
+  /// Reads `h0_l<l>` (1 × B × H), writes `hn_l<l>` (1 × B × H) and returns the name of the outputs, T × B × H.
+  static func gatedLayer(
+    _ g: inout GraphBuilder, layer l: Int, input x: String, inputSize I: Int, hidden H: Int,
+    weights d: DirectionWeights, activation f: Activation
+  ) -> String {
+    let s = "_l\(l)"
+    g.initializer("weight_ih" + s, [2 * H, I], d.weightIH.scalars)
+    g.initializer("weight_hh" + s, [2 * H, H], d.weightHH.scalars)
+    g.initializer("bias_ih" + s, [2 * H], d.biasIH.scalars)
+    g.initializer("bias_hh" + s, [2 * H], d.biasHH.scalars)
+    if l == 0 {
+      // valid[t, b] = t < n^{(b)}, T × B × 1, shared by every layer.
+      g.initializer("gated_zero", [], int64s: [0])
+      g.initializer("gated_step", [], int64s: [1])
+      g.initializer("gated_axis0", [1], int64s: [0])
+      g.initializer("gated_axis1", [1], int64s: [1])
+      g.initializer("gated_axis2", [1], int64s: [2])
+      g.initializer("gated_one", [], [1])
+      g.initializer("gated_split", [2], int64s: [Int64(H), Int64(H)])
+      g.node("Shape", [x], ["gated_input_shape"])
+      g.node("Gather", ["gated_input_shape", "gated_zero"], ["gated_steps"], [attribute("axis", 0)])
+      g.node("Range", ["gated_zero", "gated_steps", "gated_step"], ["gated_t"])
+      g.node("Unsqueeze", ["gated_t", "gated_axis1"], ["gated_t_column"])
+      g.node("Cast", ["sequence_lens"], ["gated_lengths"], [attribute("to", Int(Onnx_TensorProto.DataType.int64.rawValue))])
+      g.node("Unsqueeze", ["gated_lengths", "gated_axis0"], ["gated_lengths_row"])
+      g.node("Less", ["gated_t_column", "gated_lengths_row"], ["gated_valid_tb"])
+      g.node("Unsqueeze", ["gated_valid_tb", "gated_axis2"], ["gated_valid"])
+    }
+    // The step: state s_prev, scan inputs x_t and valid_t; state s, scan output y_t.
+    var body = GraphBuilder()
+    body.graph.name = "gated_step" + s
+    body.input("s_prev" + s, .float, [.symbolic("B"), .fixed(H)])
+    body.input("x_t" + s, .float, [.symbolic("B"), .fixed(I)])
+    body.input("valid_t" + s, .bool, [.symbolic("B"), .fixed(1)])
+    body.node("Gemm", ["x_t" + s, "weight_ih" + s, "bias_ih" + s], ["xp" + s], [attribute("transB", 1)])
+    body.node("Gemm", ["s_prev" + s, "weight_hh" + s, "bias_hh" + s], ["hp" + s], [attribute("transB", 1)])
+    body.node("Add", ["xp" + s, "hp" + s], ["pre" + s])
+    body.node("Split", ["pre" + s, "gated_split"], ["gate_pre" + s, "candidate_pre" + s], [attribute("axis", 1)])
+    body.node("Sigmoid", ["gate_pre" + s], ["gate" + s])
+    body.node(activationOperator(f), ["candidate_pre" + s], ["candidate" + s])
+    body.node("Sub", ["gated_one", "gate" + s], ["keep" + s])
+    body.node("Mul", ["keep" + s, "s_prev" + s], ["kept" + s])
+    body.node("Mul", ["gate" + s, "candidate" + s], ["written" + s])
+    body.node("Add", ["kept" + s, "written" + s], ["s_new" + s])
+    body.node("Where", ["valid_t" + s, "s_new" + s, "s_prev" + s], ["s" + s])
+    body.node("Identity", ["s" + s], ["y_t" + s])
+    body.output("s" + s, .float, [.symbolic("B"), .fixed(H)])
+    body.output("y_t" + s, .float, [.symbolic("B"), .fixed(H)])
+
+    g.node("Squeeze", ["h0" + s, "gated_axis0"], ["h0_bh" + s])
+    var bodyAttribute = Onnx_AttributeProto()
+    bodyAttribute.name = "body"
+    bodyAttribute.type = .graph
+    bodyAttribute.g = body.graph
+    g.node(
+      "Scan", ["h0_bh" + s, x, "gated_valid"], ["hn_bh" + s, "y" + s],
+      [attribute("num_scan_inputs", 2), bodyAttribute], name: "rnn" + s)
+    g.node("Unsqueeze", ["hn_bh" + s, "gated_axis0"], ["hn" + s])
+    return "y" + s
   }
 
   /// Reorders the gate blocks of a fused matrix or vector: block k of the result is block `order[k]` of

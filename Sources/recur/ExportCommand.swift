@@ -11,8 +11,8 @@ struct ExportCommand: ParsableCommand {
     discussion: """
       --onnx writes an ONNX model (opset 17) with ONNX's LSTM, GRU and RNN operators: inputs tokens (T × B, \
       int64) or inputs (T × B × I), sequence_lens (B) and the state h0 (and c0 for the LSTM, L × B × H); \
-      outputs logits, output (f_o of the logits) and the final state hn (and cn). The chapter's gated RNN has \
-      no ONNX operator and is refused. --folder writes config.json, model.safetensors, vocab.json and a \
+      outputs logits, output (f_o of the logits) and the final state hn (and cn). The chapter's gated RNN, \
+      which has no ONNX operator, becomes a Scan over elementary operators. --folder writes config.json, model.safetensors, vocab.json and a \
       README.md model card, which every recur command and interop/recur_torch.py load as the checkpoint itself.
       """
   )

@@ -6,7 +6,8 @@ import Testing
 /// export left behind.
 @Suite("Reliability/export: bad checkpoints, incomplete model folders, unwritable destinations")
 struct ExportBadInputTests {
-  /// The bad-input folder with a model folder, the same folder without each file, a gated-RNN model and a
+  /// The bad-input folder with a model folder, the same folder without each file, an RNN with f_s = identity
+  /// (which ONNX cannot express) and a
   /// safetensors file that is not a model.
   static func inputs() throws -> ScratchFolder {
     let folder = try BadInputTests.inputs()
@@ -17,17 +18,17 @@ struct ExportBadInputTests {
       try FileManager.default.copyItem(at: folder.url.appendingPathComponent("lm-folder"), to: copy)
       try FileManager.default.removeItem(at: copy.appendingPathComponent(missing))
     }
-    let gated = try RecurProcess.run(
-      ["train", "--text", "text.txt", "--model", "gated", "--hidden", "4", "--embedding", "3", "--layers", "1",
-       "--batch-size", "2", "--seq-len", "8", "--steps", "1", "--quiet", "--checkpoint", "gated.safetensors"], in: folder.url)
-    try #require(gated.status == 0, "training the gated model failed: \(gated.standardError)")
+    let identity = try RecurProcess.run(
+      ["train", "--text", "text.txt", "--model", "rnn_identity", "--hidden", "4", "--embedding", "3", "--layers", "1",
+       "--batch-size", "2", "--seq-len", "8", "--steps", "1", "--quiet", "--checkpoint", "identity.safetensors"], in: folder.url)
+    try #require(identity.status == 0, "training the identity RNN failed: \(identity.standardError)")
     var notAModel = SafeTensorsFile()
     try notAModel.add(Tensor<Float>(shape: [2, 2], repeating: 1), named: "weight")
     try notAModel.write(to: folder.url.appendingPathComponent("not-a-model.safetensors"))
     return folder
   }
 
-  @Test("export and load: not a model, incomplete folders, unwritable paths, the gated RNN")
+  @Test("export and load: not a model, incomplete folders, unwritable paths, an identity RNN")
   func badExports() throws {
     let folder = try Self.inputs()
     typealias Case = BadInputTests.Case
@@ -38,8 +39,8 @@ struct ExportBadInputTests {
       Case("export a text file", ["export", "--checkpoint", "text.txt", "--folder", "out"], "--checkpoint text.txt: "),
       Case("export truncated", ["export", "--checkpoint", "half.safetensors", "--onnx", "out.onnx"], "--checkpoint half.safetensors: "),
       Case("export missing", ["export", "--checkpoint", "missing.safetensors", "--onnx", "out.onnx"], "no such file"),
-      Case("export gated RNN to ONNX", ["export", "--checkpoint", "gated.safetensors", "--onnx", "out.onnx"],
-        "the chapter's gated RNN (gated_tanh) has no ONNX operator"),
+      Case("export an identity RNN to ONNX", ["export", "--checkpoint", "identity.safetensors", "--onnx", "out.onnx"],
+        "the RNN with f_s = identity has no ONNX RNN activation"),
       Case("ONNX to an unwritable path", ["export", "--checkpoint", "lm.safetensors", "--onnx", "text.txt/out.onnx"],
         "--onnx text.txt/out.onnx: "),
       Case("folder under a file", ["export", "--checkpoint", "lm.safetensors", "--folder", "text.txt/out"],
