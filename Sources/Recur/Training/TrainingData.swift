@@ -16,7 +16,8 @@ public struct DataPosition: Sendable, Equatable, Codable {
   }
 }
 
-/// One training batch from a data source.
+/// One training batch from a data source (a generated task's batch, too): sequences with per-step targets, or
+/// with targets for each sequence's last step only (``finalTargets``).
 public struct TrainingBatch<Scalar: RecurScalar>: Sendable {
   /// The sequences and their targets.
   public var batch: SequenceBatch<Scalar>
@@ -28,7 +29,9 @@ public struct TrainingBatch<Scalar: RecurScalar>: Sendable {
   public var finalTargets: FinalStepTargets<Scalar>?
 
   /// A training batch; see ``continuesPrevious`` and ``finalTargets``.
-  public init(batch: SequenceBatch<Scalar>, continuesPrevious: Bool, finalTargets: FinalStepTargets<Scalar>? = nil) {
+  public init(
+    batch: SequenceBatch<Scalar>, continuesPrevious: Bool = false, finalTargets: FinalStepTargets<Scalar>? = nil
+  ) {
     self.batch = batch
     self.continuesPrevious = continuesPrevious
     self.finalTargets = finalTargets
@@ -140,13 +143,7 @@ public struct SequencePairs<Scalar: RecurScalar>: TrainingData, Sendable {
   private mutating func startPass() {
     order = Array(0..<pairs.count)
     var generator = position.generator
-    if shuffle {
-      // Fisher–Yates with the library's generator, so the order is the same on every platform.
-      for i in stride(from: order.count - 1, to: 0, by: -1) {
-        let j = Int(generator.next() % UInt64(i + 1))
-        order.swapAt(i, j)
-      }
-    }
+    if shuffle { generator.shuffle(&order) }
     nextPassGenerator = generator
   }
 
