@@ -15,6 +15,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
   ],
   targets: [
     // MARK: - Implementation targets
@@ -26,10 +27,19 @@ let package = Package(
       name: "Recur",
       dependencies: ["_RecurKernels"]
     ),
+    // ONNX export, TensorBoard event files and model folders: the only target that needs swift-protobuf,
+    // so that the core library builds without it. Sources/RecurExport/Generated is made by
+    // scripts/generate-protos.sh from Sources/RecurExport/Schemas.
+    .target(
+      name: "RecurExport",
+      dependencies: ["Recur", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      exclude: ["Schemas"]
+    ),
     .executableTarget(
       name: "recur",
       dependencies: [
         "Recur",
+        "RecurExport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -39,10 +49,12 @@ let package = Package(
     .executableTarget(
       name: "PyTorchTextExample", dependencies: ["Recur"], path: "Examples/PyTorchText",
       exclude: ["make_checkpoint.py", "Resources/machines.txt"], resources: [.copy("Resources/machines.safetensors")]),
+    // Writes ONNX models with Recur's own outputs for scripts/check_onnx.py (run by .ci/run).
+    .executableTarget(name: "ONNXReference", dependencies: ["Recur", "RecurExport"], path: "Tests/ONNXReference"),
     // MARK: - Tests
     .testTarget(
       name: "RecurTests",
-      dependencies: ["Recur", "_RecurKernels", "recur"],
+      dependencies: ["Recur", "RecurExport", "_RecurKernels", "recur"],
       resources: [.copy("Fixtures")]
     ),
   ]

@@ -4,7 +4,7 @@ Needs only ``torch`` and ``safetensors``. A Recur language-model checkpoint ("re
 safetensors file whose tensors are the ``state_dict`` of :class:`RecurLM` (float32) and whose
 ``__metadata__`` describes the model and its vocabulary; see docs/pytorch-interchange.md.
 
-    model, vocabulary = load_from_recur("shakespeare.safetensors")     # trained by Recur
+    model, vocabulary = load_from_recur("shakespeare.safetensors")     # trained by Recur (or a model folder)
     print(eval_loss(model, vocabulary, open("valid.txt").read()))      # nats per character
     save_for_recur(model, vocabulary, "for-recur.safetensors")         # back to Recur
 
@@ -14,6 +14,7 @@ Shapes: ``B`` batch, ``T`` time steps, ``V`` vocabulary size, ``E`` embedding si
 
 import copy
 import json
+import os
 import struct
 
 import torch
@@ -175,8 +176,24 @@ def _metadata_int(metadata, key):
         raise RecurFormatError(f"metadata {key!r} = {metadata[key]!r} is not a decimal integer") from None
 
 
+MODEL_FOLDER_FILES = ("config.json", "model.safetensors", "vocab.json")
+
+
+def model_file(path):
+    """The checkpoint file of ``path``: the file itself, or the ``model.safetensors`` of a model folder
+    written by ``recur export --folder`` (whose other files must be there too)."""
+    if not os.path.isdir(path):
+        return path
+    for name in MODEL_FOLDER_FILES:
+        if not os.path.isfile(os.path.join(path, name)):
+            raise RecurFormatError(f"{path}: the model folder has no {name}")
+    return os.path.join(path, "model.safetensors")
+
+
 def load_from_recur(path):
-    """Loads a recur-lm-1 file as ``(RecurLM, Vocabulary)``; ``recur.*`` tensors are ignored."""
+    """Loads a recur-lm-1 file, or a model folder, as ``(RecurLM, Vocabulary)``; ``recur.*`` tensors are
+    ignored."""
+    path = model_file(path)
     with safe_open(path, framework="pt") as f:
         metadata = f.metadata() or {}
         tensors = {k: f.get_tensor(k) for k in f.keys() if not k.startswith(RECUR_PREFIX)}

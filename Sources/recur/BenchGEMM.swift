@@ -23,20 +23,27 @@ struct GEMMWorkload: BenchWorkload {
     var generator = SeededGenerator(seed: 42)
     let a = (0..<(m * k)).map { _ in Float(generator.nextUnit()) - 0.5 }
     let b = (0..<(k * n)).map { _ in Float(generator.nextUnit()) - 0.5 }
-    let c = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
-    c.initialize(repeating: 0, count: m * n)
+    let output = ProductOutput(count: m * n)
     let (m, n, k, transposeB) = (self.m, self.n, self.k, self.transposeB)
     let flops = 2.0 * Double(m) * Double(n) * Double(k)
     func product() {
       a.withUnsafeBufferPointer { pa in
         b.withUnsafeBufferPointer { pb in
-          Compute.sgemm(
-            transposeA: false, transposeB: transposeB, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: k,
-            b: pb.baseAddress!, ldb: transposeB ? k : n, beta: 0, c: c, ldc: n, threads: threads)
+          output.values.withUnsafeMutableBufferPointer { pc in
+            Compute.sgemm(
+              transposeA: false, transposeB: transposeB, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: k,
+              b: pb.baseAddress!, ldb: transposeB ? k : n, beta: 0, c: pc.baseAddress!, ldc: n, threads: threads)
+          }
         }
       }
     }
     product()  // warm up: page in the buffers, grow the packing scratch
     return { benchCallsPerSecond(minimumSeconds: 0.2, product) * flops / 1e9 }
   }
+}
+
+/// The product's C, owned by the timed closure (freed with it).
+private final class ProductOutput {
+  var values: [Float]
+  init(count: Int) { values = [Float](repeating: 0, count: count) }
 }

@@ -44,15 +44,11 @@ func readTextFile(_ path: String, option: String = "--text") throws -> [UInt8] {
   return bytes
 }
 
-/// Reads a language-model checkpoint (Recur's, or a weights-only one written by
+/// Reads a language-model checkpoint (Recur's, a model folder, or a weights-only one written by
 /// `interop/recur_torch.save_for_recur`), with one-line errors that name the option and the file.
 func readLanguageModel(path: String, option: String = "--checkpoint") throws -> LanguageModelCheckpoint {
-  var isDirectory: ObjCBool = false
-  guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-    throw CLIError("\(option) \(path): no such file")
-  }
-  guard !isDirectory.boolValue else { throw CLIError("\(option) \(path) is a directory, not a checkpoint") }
-  let checkpoint = try oneLine("\(option) \(path)") { try Checkpoint<Float>(contentsOf: URL(fileURLWithPath: path)) }
+  let file = try checkpointFile(path, option: option)
+  let checkpoint = try oneLine("\(option) \(path)") { try Checkpoint<Float>(contentsOf: file) }
   do {
     return try LanguageModelCheckpoint(checkpoint)
   } catch LanguageModelCheckpointError.notALanguageModel {

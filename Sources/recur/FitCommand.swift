@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recur
+import RecurExport
 
 /// `recur fit --data FILE`: trains a transducer on your own sequence pairs (JSON Lines or CSV).
 struct FitCommand: ParsableCommand {
@@ -22,7 +23,7 @@ struct FitCommand: ParsableCommand {
       has when the lengths cannot (a list of as many numbers as steps is one label per step by default). \
       --bidirectional reads every sequence in both directions, as PyTorch's bidirectional=True.
       The last --validation fraction of the sequences is held out and reported. The model is written to \
-      --checkpoint for recur predict.
+      --checkpoint for recur predict, its per-step metrics (JSON Lines) beside it.
       """
   )
 
@@ -67,6 +68,9 @@ struct FitCommand: ParsableCommand {
 
   @OptionGroup(title: "Metrics")
   var metricsOutput: MetricsOutputOptions
+
+  @Option(help: "Also write TensorBoard event files (losses, learning rate, gradient norm, steps/s) to this folder.")
+  var tensorboard: String?
 
   func validate() throws {
     guard validation >= 0, validation < 1 else { throw CLIError("--validation must be in [0, 1), got \(validation)") }
@@ -139,7 +143,11 @@ struct FitCommand: ParsableCommand {
     }
     let trainer = try Trainer(network: network, data: source, options: options)
     trainer.checkpointURL = URL(fileURLWithPath: checkpoint)
+    trainer.metricsURL = URL(fileURLWithPath: URL(fileURLWithPath: checkpoint).deletingPathExtension().path + ".metrics.jsonl")
     trainer.metadata = ["data.targets": dataset.kind.rawValue, "data.layout": dataset.layout.rawValue]
+    if let bytes = try? [UInt8](AtomicFile.read(from: URL(fileURLWithPath: data))) {
+      trainer.metadata.merge(ModelFolder.Provenance.metadata(path: data, data: bytes)) { $1 }
+    }
     if dataset.layout == .sequence { trainer.metadata["data.readout"] = readout.rawValue }
     if !validIndices.isEmpty {
       trainer.validation = { try dataset.meanLoss(of: $0, indices: validIndices, readout: readout) }
@@ -156,7 +164,10 @@ struct FitCommand: ParsableCommand {
         print(line)
       }
     }
+    let board = try tensorboard.map { dir in try oneLine("--tensorboard") { try TensorBoardLog(directory: URL(fileURLWithPath: dir), options: options) } }
+    board?.attach(to: trainer)
     let outcome = try trainer.run()
+    try oneLine("--tensorboard") { try board?.finish() }
     print("stopped (\(outcome.reason.rawValue)) after \(outcome.step) steps")
     let trainLoss = try dataset.meanLoss(of: trainer.network, indices: trainIndices, readout: readout)
     print(String(format: "mean loss per \(dataset.layout.rawValue): training %.5f", trainLoss), terminator: "")

@@ -22,7 +22,7 @@ struct PredictCommand: ParsableCommand {
       """
   )
 
-  @Option(help: "A model written by recur fit (or recur task).")
+  @Option(help: "A model written by recur fit (or recur task), or its model folder.")
   var checkpoint: String
 
   @Option(help: "The sequences: a .jsonl (JSON Lines) or .csv file.")
@@ -42,7 +42,8 @@ struct PredictCommand: ParsableCommand {
   func run() throws {
     if stream { return try runStream() }
     let data = self.data ?? ""
-    let loaded = try Checkpoint<Float>(contentsOf: URL(fileURLWithPath: checkpoint))
+    let file = try checkpointFile(checkpoint, option: "--checkpoint")
+    let loaded = try oneLine("--checkpoint \(checkpoint)") { try Checkpoint<Float>(contentsOf: file) }
     let network = loaded.network
     let config = network.configuration
     guard config.embeddingSize == nil else {

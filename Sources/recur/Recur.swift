@@ -11,6 +11,7 @@ struct RecurCommand: ParsableCommand {
       CommandGroup(name: "Chapter walk-through", subcommands: [DemoCommand.self, TaskCommand.self, GradientsCommand.self, ExtractCommand.self]),
       CommandGroup(name: "Language model", subcommands: [TrainCommand.self, SampleCommand.self, EvalCommand.self]),
       CommandGroup(name: "Your own sequences", subcommands: [FitCommand.self, PredictCommand.self]),
+      CommandGroup(name: "Deploy and watch", subcommands: [ExportCommand.self]),
       CommandGroup(name: "Benchmark", subcommands: [Bench.self]),
     ]
   )

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recur
+import RecurExport
 
 /// `recur train --text FILE`: trains a character (or byte) language model on a text file.
 struct TrainCommand: ParsableCommand {
@@ -74,6 +75,9 @@ struct TrainCommand: ParsableCommand {
   @Flag(help: "Print only the final summary and errors (no progress line or samples).")
   var quiet = false
 
+  @Option(help: "Also write TensorBoard event files (losses, learning rate, gradient norm, tokens/s, samples) to this folder.")
+  var tensorboard: String?
+
   /// Checks the flags alone (the option groups check theirs); the text and checkpoints are read once, by run().
   func validate() throws {
     if initFrom != nil, resume != nil { throw CLIError("--init and --resume cannot be used together") }
@@ -86,7 +90,7 @@ struct TrainCommand: ParsableCommand {
   func run() throws {
     runOptions.applyThreads()
     let plan = try TrainPlan(self)
-    try plan.train(files: RunFiles(checkpoint: URL(fileURLWithPath: checkpoint)), validateEvery: validateEvery, quiet: quiet)
+    try plan.train(files: RunFiles(checkpoint: URL(fileURLWithPath: checkpoint)), validateEvery: validateEvery, quiet: quiet, tensorboard: tensorboard)
   }
 }
 
@@ -100,6 +104,8 @@ struct TrainPlan {
   let options: TrainerOptions
   /// The checkpoint of the stopped run when resuming.
   let resumeFrom: Checkpoint<Float>?
+  /// How the model was trained (command, data size and checksum), for the checkpoint's metadata.
+  let provenance: [String: String]
   /// Whether the cosine schedule's length is still to be fitted to a time budget.
   let fitScheduleToTime: Bool
 
@@ -109,6 +115,7 @@ struct TrainPlan {
     let cell = givenCell ?? d.cell
     let seed = c.runOptions.seedValue
     let bytes = try readTextFile(c.text)
+    provenance = ModelFolder.Provenance.metadata(path: c.text, data: bytes)
 
     // The starting checkpoint, if any, decides the vocabulary and (for --init) the model's shape.
     let start: LanguageModelCheckpoint? = try (c.resume ?? c.initFrom).map {
@@ -236,7 +243,7 @@ struct TrainPlan {
   }
 
   /// Runs the training: progress, samples at validation, metrics, plot, checkpoint, clean stop on Ctrl-C.
-  func train(files: RunFiles, validateEvery: Int, quiet: Bool) throws {
+  func train(files: RunFiles, validateEvery: Int, quiet: Bool, tensorboard: String? = nil) throws {
     let checkpointURL = files.checkpoint, metricsURL = files.metrics, plotURL = files.lossPlot
     let progress = ProgressLine(plainEvery: max(1, min(validateEvery, 50)), quiet: quiet)
 
@@ -255,6 +262,7 @@ struct TrainPlan {
     trainer.metadata = LanguageModelCheckpoint.metadata(
       vocabulary: vocabulary, mode: mode, batchSize: data.batchSize, sequenceLength: data.sequenceLength,
       validationFraction: data.validationFraction)
+    trainer.metadata.merge(provenance) { $1 }
     trainer.checkpointURL = checkpointURL
     trainer.metricsURL = metricsURL
 
@@ -283,6 +291,8 @@ struct TrainPlan {
       FileHandle.standardError.write(Data("\ninterrupted: saving the checkpoint after this step (Ctrl-C again to quit at once)\n".utf8))
     }
     defer { handler.cancel() }
+    let board = try tensorboard.map { dir in try oneLine("--tensorboard") { try TensorBoardLog(directory: URL(fileURLWithPath: dir), options: options) } }
+    board?.attach(to: trainer) { try? Self.sample($0, vocabulary: vocabulary, mode: mode, length: 200) }
     let outcome: TrainingOutcome
     do {
       outcome = try trainer.run()
@@ -291,6 +301,7 @@ struct TrainPlan {
       throw CLIError(String(describing: error))
     }
     progress.finish()
+    try oneLine("--tensorboard") { try board?.finish() }
     try? Self.plot(metrics: metricsURL, to: plotURL)
     let reasons: [StopReason: String] = [
       .stepBudget: "step budget reached", .epochBudget: "epoch budget reached", .timeBudget: "time budget reached",

@@ -49,8 +49,9 @@ struct BadInputTests {
     return folder
   }
 
-  func check(_ cases: [Case]) throws {
-    let folder = try Self.inputs()
+  /// Runs each case in `folder` (default: a fresh ``inputs()`` folder).
+  func check(_ cases: [Case], in given: ScratchFolder? = nil) throws {
+    let folder = try given ?? Self.inputs()
     for c in cases {
       let result = try RecurProcess.run(c.arguments, in: folder.url)
       let context = Comment(rawValue: "\(c.label): recur \(c.arguments.joined(separator: " "))\n\(result.standardError)")
