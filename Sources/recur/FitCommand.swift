@@ -77,14 +77,19 @@ struct FitCommand: ParsableCommand {
       reduction: .meanOverSequences, budget: TrainingBudget(steps: steps, epochs: epochs, seconds: training.time),
       validationInterval: validIndices.isEmpty ? nil : max(1, source.batchesPerEpoch), divergenceFactor: nil,
       seed: training.seed)
+    try Ranks.checkBatch(training.batchSize)
     let trainer = try Trainer(network: network, data: source, options: options)
+    trainer.communicator = Ranks.communicator
+    if Ranks.communicator.size > 1 {
+      trainer.sharedSettings = Ranks.sharedSettings(files: [("--data", [UInt8](try Data(contentsOf: URL(fileURLWithPath: data))))])
+    }
     trainer.checkpointURL = URL(fileURLWithPath: checkpoint)
     trainer.metadata = ["data.targets": dataset.kind.rawValue]
     let validBatches = try stride(from: 0, to: validIndices.count, by: 64).map {
       try dataset.batch(Array(validIndices[$0..<min($0 + 64, validIndices.count)]))
     }
     if !validBatches.isEmpty {
-      trainer.validation = { try $0.meanLoss(over: validBatches, loss: dataset.loss) }
+      trainer.validation = { try $0.meanLoss(over: validBatches, loss: dataset.loss, communicator: Ranks.communicator) }
     }
     var losses: [Double] = [], validationCurve: [(Double, Double)] = []
     var lastPrint = 0.0
@@ -111,7 +116,7 @@ struct FitCommand: ParsableCommand {
       print(String(format: "per-step accuracy (%@): %.4f", validIndices.isEmpty ? "training" : "validation", accuracy))
     }
     print("model written to \(checkpoint)")
-    if let plot {
+    if let plot, Ranks.isPrimary {
       var series = [LinePlot.Series(name: "training loss", y: losses)]
       if !validationCurve.isEmpty {
         series.append(.init(name: "validation loss", x: validationCurve.map(\.0), y: validationCurve.map(\.1)))

@@ -15,13 +15,16 @@ struct RecurCommand: ParsableCommand {
   /// the usage that ArgumentParser would otherwise print with it.
   static func main() {
     do {
+      try Ranks.start()
       var command = try parseAsRoot()
       try command.run()
+      Ranks.finish()
     } catch {
       let code = exitCode(for: error)
       guard code != .success else { exit(withError: error) }
       let text = message(for: error).split(whereSeparator: \.isNewline).joined(separator: " ")
-      if !text.isEmpty { FileHandle.standardError.write(Data("Error: \(text)\n".utf8)) }
+      // Under mpirun only rank 0 prints (the other ranks meet the same error, or mpirun names the one that failed).
+      if !text.isEmpty, Ranks.isPrimary { FileHandle.standardError.write(Data("Error: \(text)\n".utf8)) }
       Foundation.exit(code.rawValue)
     }
   }

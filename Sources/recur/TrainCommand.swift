@@ -124,6 +124,8 @@ struct TrainPlan {
   let validationFraction = 0.1
   /// Whether the cosine schedule's length is still to be fitted to a time budget.
   let fitScheduleToTime: Bool
+  /// What every rank of an MPI run must share (the command line and the text's digest); empty for one rank.
+  let sharedSettings: [(name: String, value: String)]
 
   /// How validation is computed.
   enum Validation {
@@ -196,6 +198,8 @@ struct TrainPlan {
     }
     let batchSize = c.batchSize ?? savedInt(TextMetadata.batchSize) ?? 32
     guard (1...100_000).contains(batchSize) else { throw CLIError("--batch-size must be in 1…100000, got \(batchSize)") }
+    try Ranks.checkBatch(batchSize)
+    sharedSettings = Ranks.communicator.size > 1 ? Ranks.sharedSettings(files: [("--text", bytes)]) : []
     if let t = c.seqLen, !(1...1_000_000).contains(t) { throw CLIError("--seq-len must be in 1…1000000, got \(t)") }
     self.batchSize = batchSize
 
@@ -361,7 +365,10 @@ struct TrainPlan {
 
     var options = options
     if fitScheduleToTime, let seconds = options.budget.seconds, case .cosine(let warmup, _, let minimum) = options.schedule {
-      let total = try estimateSteps(seconds: seconds, validateEvery: validateEvery)
+      // Rank 0's estimate, so that every rank runs the same schedule.
+      var estimate = [Ranks.isPrimary ? Double(try estimateSteps(seconds: seconds, validateEvery: validateEvery)) : 0]
+      try Ranks.communicator.allreduceSum(&estimate)
+      let total = Int(estimate[0])
       options.schedule = .cosine(warmup: min(warmup, total), total: total, minimum: minimum)
       progress.message("the cosine schedule decays over an estimated \(total) steps in \(duration(seconds))")
     }
@@ -379,6 +386,9 @@ struct TrainPlan {
     trainer.metadata = metadata
     trainer.checkpointURL = checkpointURL
     trainer.metricsURL = metricsURL
+    trainer.communicator = Ranks.communicator
+    trainer.sharedSettings = sharedSettings
+    let ranks = Ranks.communicator
 
     let c = trainer.network.configuration
     progress.message(
@@ -392,10 +402,11 @@ struct TrainPlan {
       trainer.validation = { network in
         switch validation {
         case .stream(let tokens, let streams):
-          return try network.evaluateLanguageModel(on: tokens, streams: streams, chunkLength: 128, workspace: workspace)
-            .natsPerToken
+          return try network.evaluateLanguageModel(
+            on: tokens, streams: streams, chunkLength: 128, workspace: workspace, communicator: ranks
+          ).natsPerToken
         case .sequences(let batches):
-          return try network.meanLoss(over: batches, loss: .crossEntropy, workspace: workspace)
+          return try network.meanLoss(over: batches, loss: .crossEntropy, workspace: workspace, communicator: ranks)
         }
       }
     }
@@ -409,7 +420,8 @@ struct TrainPlan {
         try? Self.plot(metrics: metricsURL, to: plotURL)
       }
     }
-    let handler = trainer.stopFlag.handleInterrupts {
+    let handler = trainer.stopFlag.handleInterrupts(terminate: Ranks.communicator.size > 1) {
+      guard Ranks.isPrimary else { return }
       FileHandle.standardError.write(Data("\ninterrupted: saving the checkpoint after this step (Ctrl-C again to quit at once)\n".utf8))
     }
     defer { handler.cancel() }
@@ -421,7 +433,7 @@ struct TrainPlan {
       throw CLIError(String(describing: error))
     }
     progress.finish()
-    try? Self.plot(metrics: metricsURL, to: plotURL)
+    if Ranks.isPrimary { try? Self.plot(metrics: metricsURL, to: plotURL) }
     let reasons: [StopReason: String] = [
       .stepBudget: "step budget reached", .epochBudget: "epoch budget reached", .timeBudget: "time budget reached",
       .earlyStopping: "validation stopped improving", .interrupted: "interrupted",

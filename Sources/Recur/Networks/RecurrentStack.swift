@@ -115,23 +115,20 @@ extension RecurrentStack {
   @_specialize(where Scalar == Float)
   func forward(
     input: UnsafePointer<Scalar>, steps: Int, batch: Int, lengths: [Int]?, initialState: RecurrentState<Scalar>?,
-    workspace: StackWorkspace<Scalar>, dropoutGenerator: UnsafeMutablePointer<SeededGenerator>?,
+    workspace: StackWorkspace<Scalar>, dropout masks: DropoutMasks?,
     tokens: EmbeddedTokens<Scalar>? = nil
   ) {
     workspace.prepare(layers: layers.count)
     let n = steps * batch * hiddenSize
     for (l, layer) in layers.enumerated() {
-      let useDropout = l > 0 && dropout > 0 && dropoutGenerator != nil
+      let useDropout = l > 0 && dropout > 0 && masks != nil
       workspace.usedDropout[l] = useDropout
-      if useDropout, let rng = dropoutGenerator {
-        let keep = 1 - dropout
+      if useDropout, let masks {
         let mask = workspace.masks[l].reserve(n)
         let dropped = workspace.droppedInputs[l].reserve(n)
         let source = workspace.caches[l - 1].h.pointer + batch * hiddenSize
-        for i in 0..<n {
-          mask[i] = rng.pointee.nextUnit() < keep ? Scalar(1 / keep) : 0
-          dropped[i] = source[i] * mask[i]
-        }
+        masks.fill(mask, layer: l, steps: steps, batch: batch, width: hiddenSize, probability: dropout)
+        for i in 0..<n { dropped[i] = source[i] * mask[i] }
       }
       let x = layerInput(l, input: input, batch: batch, workspace: workspace)
       let h0 = initialState?.h[l], c0 = initialState?.c.isEmpty == false ? initialState?.c[l] : nil

@@ -92,15 +92,15 @@ extension RecurrentNetwork {
   @_specialize(where Scalar == Float)
   func forwardLogits(
     _ batch: SequenceBatch<Scalar>, initialState: RecurrentState<Scalar>?, workspace: NetworkWorkspace<Scalar>,
-    dropoutGenerator: UnsafeMutablePointer<SeededGenerator>?
+    dropout: DropoutMasks?
   ) {
     let T = batch.steps, B = batch.batchSize, rows = T * B
     let H = configuration.hiddenSize, V = configuration.outputSize
     let lengths = batch.lengths.contains { $0 < T } ? batch.lengths : nil
-    withStackInput(batch, workspace: workspace, dropoutGenerator: dropoutGenerator) { x, tokens in
+    withStackInput(batch, workspace: workspace, dropout: dropout) { x, tokens in
       stack.forward(
         input: x, steps: T, batch: B, lengths: lengths, initialState: initialState, workspace: workspace.stack,
-        dropoutGenerator: dropoutGenerator, tokens: tokens)
+        dropout: dropout, tokens: tokens)
     }
     let top = stack.topOutputs(batch: B, workspace: workspace.stack)
     let z = workspace.logits.reserve(rows * V)
@@ -117,8 +117,7 @@ extension RecurrentNetwork {
   /// themselves for the bottom layer to read through its projected table (``EmbeddedTokens``; the pointer
   /// is then not read).
   func withStackInput<R>(
-    _ batch: SequenceBatch<Scalar>, workspace: NetworkWorkspace<Scalar>,
-    dropoutGenerator: UnsafeMutablePointer<SeededGenerator>?,
+    _ batch: SequenceBatch<Scalar>, workspace: NetworkWorkspace<Scalar>, dropout: DropoutMasks?,
     _ body: (UnsafePointer<Scalar>, EmbeddedTokens<Scalar>?) -> R
   ) -> R {
     workspace.usedTokenTable = false
@@ -127,7 +126,7 @@ extension RecurrentNetwork {
       return values.withUnsafeBufferPointer { body($0.baseAddress!, nil) }
     case .tokens(let ids):
       let E = configuration.embeddingSize!
-      workspace.usedEmbeddingDropout = configuration.dropout > 0 && dropoutGenerator != nil
+      workspace.usedEmbeddingDropout = configuration.dropout > 0 && dropout != nil
       if !workspace.usedEmbeddingDropout, ids.count > configuration.inputSize {
         workspace.usedTokenTable = true
         return withTokens(ids, workspace: workspace) { body(UnsafePointer(workspace.embedded.reserve(1)), $0) }
@@ -136,13 +135,11 @@ extension RecurrentNetwork {
       embedding!.withPointer { table in
         for (r, id) in ids.enumerated() { (x + r * E).update(from: table + Int(id) * E, count: E) }
       }
-      if workspace.usedEmbeddingDropout, let rng = dropoutGenerator {
-        let keep = 1 - configuration.dropout
+      if workspace.usedEmbeddingDropout, let dropout {
         let mask = workspace.embeddingMask.reserve(ids.count * E)
-        for i in 0..<(ids.count * E) {
-          mask[i] = rng.pointee.nextUnit() < keep ? Scalar(1 / keep) : 0
-          x[i] *= mask[i]
-        }
+        dropout.fill(
+          mask, layer: 0, steps: batch.steps, batch: batch.batchSize, width: E, probability: configuration.dropout)
+        for i in 0..<(ids.count * E) { x[i] *= mask[i] }
       }
       return body(x, nil)
     }
@@ -237,7 +234,7 @@ extension RecurrentNetwork {
   ) throws -> LossResult<Scalar> {
     try validate(batch, loss: loss)
     let ws = workspace ?? NetworkWorkspace()
-    forwardLogits(batch, initialState: initialState, workspace: ws, dropoutGenerator: nil)
+    forwardLogits(batch, initialState: initialState, workspace: ws, dropout: nil)
     let (sum, count) = elementLoss(batch, loss: loss, workspace: ws, scale: nil)
     return LossResult(
       loss: sum * reduction.scale(sequences: batch.batchSize, elements: count), elementLossSum: sum,
@@ -261,30 +258,50 @@ extension RecurrentNetwork {
   ///   - initialState: s_0, or nil for zeros.
   ///   - gradient: receives dJ/dW for every parameter, accumulated.
   ///   - workspace: reusable buffers (one per training loop).
-  ///   - dropoutGenerator: when given and the configuration has dropout, the pass trains with dropout drawn
-  ///     from it; nil means no dropout (evaluation).
+  ///   - dropoutGenerator: when given and the configuration has dropout, the pass trains with dropout: one
+  ///     number is drawn from the generator, and the masks of every layer and sequence follow from it (see
+  ///     the ``Trainer``'s data-parallel runs); nil means no dropout (evaluation).
   ///   - recordFutureLossGradients: also return ‖δ^{s_t}‖ for every layer and step.
   ///   - finalStateGradient: dJ/ds_T from a loss on the final state (used by gradient checks), or nil.
-  @_specialize(where Scalar == Float)
   public func accumulateGradient(
     for batch: SequenceBatch<Scalar>, loss: ElementLoss, reduction: LossReduction = .meanOverSequences,
     initialState: RecurrentState<Scalar>? = nil, into gradient: inout RecurrentNetwork,
     workspace: NetworkWorkspace<Scalar>? = nil, dropoutGenerator: inout SeededGenerator?,
     recordFutureLossGradients: Bool = false, finalStateGradient: RecurrentState<Scalar>? = nil
   ) throws -> LossResult<Scalar> {
+    var masks: DropoutMasks? = nil
+    if configuration.dropout > 0, var generator = dropoutGenerator {
+      masks = DropoutMasks(key: generator.next(), firstStream: 0)
+      dropoutGenerator = generator
+    }
+    return try accumulateGradient(
+      for: batch, loss: loss, scale: { reduction.scale(sequences: batch.batchSize, elements: $0) },
+      initialState: initialState, into: &gradient, workspace: workspace, dropout: masks,
+      recordFutureLossGradients: recordFutureLossGradients, finalStateGradient: finalStateGradient)
+  }
+
+  /// ``accumulateGradient(for:loss:reduction:initialState:into:workspace:dropoutGenerator:recordFutureLossGradients:finalStateGradient:)``
+  /// for one share of a larger batch: the loss sum is scaled by `scale(count)` (given this share's number of
+  /// unpadded elements, a caller that knows the global normaliser ignores it) and dropout uses `dropout`'s
+  /// masks for the rows' global sequence indices.
+  @_specialize(where Scalar == Float)
+  func accumulateGradient(
+    for batch: SequenceBatch<Scalar>, loss: ElementLoss, scale scaleForCount: (Int) -> Double,
+    initialState: RecurrentState<Scalar>?, into gradient: inout RecurrentNetwork,
+    workspace: NetworkWorkspace<Scalar>?, dropout: DropoutMasks?,
+    recordFutureLossGradients: Bool = false, finalStateGradient: RecurrentState<Scalar>? = nil
+  ) throws -> LossResult<Scalar> {
     try validate(batch, loss: loss)
     let ws = workspace ?? NetworkWorkspace()
     let T = batch.steps, B = batch.batchSize, rows = T * B
     let H = configuration.hiddenSize, V = configuration.outputSize
-    let useDropout = dropoutGenerator != nil && configuration.dropout > 0
-    var rng = dropoutGenerator ?? SeededGenerator(seed: 0)
-    let result: LossResult<Scalar> = withUnsafeMutablePointer(to: &rng) { rngPointer in
-      forwardLogits(
-        batch, initialState: initialState, workspace: ws, dropoutGenerator: useDropout ? rngPointer : nil)
+    let useDropout = dropout != nil && configuration.dropout > 0
+    let result: LossResult<Scalar> = {
+      forwardLogits(batch, initialState: initialState, workspace: ws, dropout: useDropout ? dropout : nil)
       // The loss kernels write dL/dz^2 for the plain sum; the reduction's scale is applied once the number of
       // unpadded elements is known.
       let (sum, count) = elementLoss(batch, loss: loss, workspace: ws, scale: 1)
-      let scale = reduction.scale(sequences: B, elements: count)
+      let scale = scaleForCount(count)
       let dz = ws.dLogits.pointer
       if scale != 1 { for i in 0..<(rows * V) { dz[i] *= Scalar(scale) } }
       let finalState = stack.finalState(steps: T, batch: B, workspace: ws.stack)
@@ -354,8 +371,7 @@ extension RecurrentNetwork {
         loss: sum * scale, elementLossSum: sum, elementCount: count, finalState: finalState,
         initialStateGradient: initialGradient, inputGradient: inputGradient,
         futureLossGradientNorms: recordFutureLossGradients ? ws.stack.deltaNorms.map { $0.map { $0.squareRoot() } } : nil)
-    }
-    if useDropout { dropoutGenerator = rng }
+    }()
     return result
   }
 
@@ -390,7 +406,7 @@ extension RecurrentNetwork {
   ) throws -> (outputs: Tensor<Scalar>, finalState: RecurrentState<Scalar>) {
     try validate(batch, loss: nil)
     let ws = workspace ?? NetworkWorkspace()
-    forwardLogits(batch, initialState: initialState, workspace: ws, dropoutGenerator: nil)
+    forwardLogits(batch, initialState: initialState, workspace: ws, dropout: nil)
     let rows = batch.steps * batch.batchSize, V = configuration.outputSize
     var g = Tensor<Scalar>(shape: [batch.steps, batch.batchSize, V])
     g.withMutablePointer { out in applyOutputActivation(rows: rows, z: ws.logits.pointer, g: out) }
