@@ -44,25 +44,28 @@ PY
 common=(--text small.txt --layers 2 --hidden 32 --embedding 16 --dropout 0.2 --batch-size 8 --seq-len 16
   --schedule constant --lr 0.01 --validate-every 5 --seed 7 --threads 1 --quiet)
 
+quiet() {  # quiet COMMAND...: runs it, shows its output only when it fails
+  "$@" > run.log 2>&1 || { cat run.log; return 1; }
+}
 same() {  # same NAME A B: every tensor within 1e-5 relative
   if out="$($compare "$2" "$3")"; then pass "$1: $out"; else fail "$1: $out"; fi
 }
 
 echo "==> 2 ranks against 1 (20 steps, dropout 0.2)"
 for cell in lstm gru; do
-  "$recur" train "${common[@]}" --model "$cell" --steps 20 --checkpoint "one-$cell.safetensors" > /dev/null
-  "${mpi[@]}" -np 2 "$recur" train "${common[@]}" --model "$cell" --steps 20 --checkpoint "two-$cell.safetensors" > /dev/null
+  quiet "$recur" train "${common[@]}" --model "$cell" --steps 20 --checkpoint "one-$cell.safetensors"
+  quiet "${mpi[@]}" -np 2 "$recur" train "${common[@]}" --model "$cell" --steps 20 --checkpoint "two-$cell.safetensors"
   same "stream mode, $cell" "one-$cell.safetensors" "two-$cell.safetensors"
 done
 # The comparison can fail: without dropout the weights differ.
-"$recur" train "${common[@]}" --model lstm --steps 20 --dropout 0 --checkpoint nodrop.safetensors > /dev/null
+quiet "$recur" train "${common[@]}" --model lstm --steps 20 --dropout 0 --checkpoint nodrop.safetensors
 if $compare one-lstm.safetensors nodrop.safetensors --prefix rnn. > /dev/null; then
   fail "the comparison does not see dropout"
 else
   pass "the comparison tells dropout 0.2 from none"
 fi
-"$recur" train "${common[@]}" --model lstm --mode lines --steps 20 --checkpoint one-lines.safetensors > /dev/null
-"${mpi[@]}" -np 2 "$recur" train "${common[@]}" --model lstm --mode lines --steps 20 --checkpoint two-lines.safetensors > /dev/null
+quiet "$recur" train "${common[@]}" --model lstm --mode lines --seq-len 100 --steps 20 --checkpoint one-lines.safetensors
+quiet "${mpi[@]}" -np 2 "$recur" train "${common[@]}" --model lstm --mode lines --seq-len 100 --steps 20 --checkpoint two-lines.safetensors
 same "lines mode, lstm" one-lines.safetensors two-lines.safetensors
 
 python3 - > pairs.jsonl <<'PY'
@@ -78,16 +81,16 @@ for _ in range(200):
     print(json.dumps({"x": x, "y": y}))
 PY
 fit=(fit --data pairs.jsonl --cell gru --hidden 16 --batch-size 8 --steps 20 --seed 3)
-"$recur" "${fit[@]}" --checkpoint one-fit.safetensors > /dev/null
-"${mpi[@]}" -np 2 "$recur" "${fit[@]}" --checkpoint two-fit.safetensors > /dev/null
+quiet "$recur" "${fit[@]}" --checkpoint one-fit.safetensors
+quiet "${mpi[@]}" -np 2 "$recur" "${fit[@]}" --checkpoint two-fit.safetensors
 same "recur fit, gru" one-fit.safetensors two-fit.safetensors
 
 echo "==> a 2-rank checkpoint resumed on 1 rank"
-"${mpi[@]}" -np 2 "$recur" train "${common[@]}" --model lstm --steps 10 --checkpoint resumed.safetensors > /dev/null
-"$recur" train "${common[@]}" --model lstm --resume resumed.safetensors --steps 20 --checkpoint resumed.safetensors > /dev/null
+quiet "${mpi[@]}" -np 2 "$recur" train "${common[@]}" --model lstm --steps 10 --checkpoint resumed.safetensors
+quiet "$recur" train "${common[@]}" --model lstm --resume resumed.safetensors --steps 20 --checkpoint resumed.safetensors
 same "2 ranks to step 10, 1 rank to 20" one-lstm.safetensors resumed.safetensors
-"$recur" train "${common[@]}" --model lstm --steps 10 --checkpoint resumed2.safetensors > /dev/null
-"${mpi[@]}" -np 2 "$recur" train "${common[@]}" --model lstm --resume resumed2.safetensors --steps 20 --checkpoint resumed2.safetensors > /dev/null
+quiet "$recur" train "${common[@]}" --model lstm --steps 10 --checkpoint resumed2.safetensors
+quiet "${mpi[@]}" -np 2 "$recur" train "${common[@]}" --model lstm --resume resumed2.safetensors --steps 20 --checkpoint resumed2.safetensors
 same "1 rank to step 10, 2 ranks to 20" one-lstm.safetensors resumed2.safetensors
 
 echo "==> recur eval under mpirun"

@@ -103,8 +103,8 @@ extension Communicator {
     return buffer
   }
 
-  /// Checks that every rank was started alike: each names its settings (`name`, a value as text) in the same
-  /// order; rank 0's are sent to all and compared.
+  /// Checks that every rank was started alike: each names its settings (`name`, a value as text); rank 0's
+  /// are sent to all and compared by name.
   ///
   /// - Throws: ``CommunicationError`` naming the first setting in which some rank differs from rank 0, on
   ///   every rank.
@@ -112,26 +112,28 @@ extension Communicator {
     guard size > 1 else { return }
     let mine = settings.map { "\($0.name)\u{1}\($0.value)" }.joined(separator: "\u{0}")
     let root = String(decoding: try broadcastFromRoot(Array(mine.utf8)), as: UTF8.self)
-    let rootSettings = root.split(separator: "\u{0}", omittingEmptySubsequences: false).map {
-      let parts = $0.split(separator: "\u{1}", maxSplits: 1, omittingEmptySubsequences: false)
-      return (name: String(parts[0]), value: parts.count > 1 ? String(parts[1]) : "")
+    // A setting given twice counts with its last value (as a repeated command-line option does).
+    var rootSettings: [(name: String, value: String)] = []
+    var rootIndex: [String: Int] = [:]
+    for item in root.split(separator: "\u{0}") {
+      let parts = item.split(separator: "\u{1}", maxSplits: 1, omittingEmptySubsequences: false)
+      let name = String(parts[0]), value = parts.count > 1 ? String(parts[1]) : ""
+      if let i = rootIndex[name] { rootSettings[i].value = value } else {
+        rootIndex[name] = rootSettings.count
+        rootSettings.append((name, value))
+      }
     }
-    // Per setting: 1 when this rank differs from rank 0; summed, every rank learns which settings differ.
-    var differs = [Double](repeating: 0, count: max(rootSettings.count, settings.count) + 1)
-    if rootSettings.count != settings.count { differs[differs.count - 1] = 1 }
-    for (i, s) in settings.enumerated() where i < rootSettings.count {
-      if rootSettings[i].name != s.name || rootSettings[i].value != s.value { differs[i] = 1 }
-    }
-    var counts = [Double(differs.count)]
-    try allreduceSum(&counts)
-    guard counts[0] == Double(differs.count * size) else {
-      throw CommunicationError("the ranks were started with different options (their lists of settings differ)")
-    }
+    // Per setting of rank 0: 1 when this rank's value differs (or it lacks the setting); the last entry: 1 when
+    // this rank has a setting rank 0 lacks. Summed, every rank learns which settings differ.
+    var values: [String: String] = [:]
+    for s in settings { values[s.name] = s.value }
+    var differs = rootSettings.map { values[$0.name] == $0.value ? 0.0 : 1.0 }
+    differs.append(settings.contains { rootIndex[$0.name] == nil } ? 1 : 0)
     try allreduceSum(&differs)
     if let i = differs.indices.first(where: { differs[$0] > 0 }) {
-      let name = i < rootSettings.count ? rootSettings[i].name : "the list of settings"
+      let what = i < rootSettings.count ? "a different \(rootSettings[i].name) than rank 0" : "options rank 0 was not given"
       throw CommunicationError(
-        "\(Int(differs[i])) of \(size) ranks were started with a different \(name) than rank 0; start every rank with the same options and files")
+        "\(Int(differs[i])) of \(size) ranks were started with \(what); start every rank with the same options and files")
     }
   }
 }
