@@ -60,7 +60,7 @@ private func check(_ dataset: SequenceDataset, kind: SequenceDataset.TargetKind?
   do {
     for i in 0..<min(q, 8) { _ = try dataset.batch([i]) }
     _ = try dataset.batch(Array(0..<min(q, 64)))
-    var batches = try SequenceDatasetBatches(dataset, batchSize: 3, seed: 7)
+    var batches = try SequencePairs<Float>(dataset, batchSize: 3, seed: 7)
     for _ in 0..<min(batches.batchesPerEpoch + 1, 16) { _ = try batches.nextBatch() }
   } catch {
     preconditionFailure("an accepted file does not batch: \(error)")

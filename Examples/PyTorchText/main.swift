@@ -27,7 +27,7 @@ do {
     "\(url.lastPathComponent): \(configuration.layers)-layer \(configuration.cell), H = \(configuration.hiddenSize),",
     "\(vocabulary.count) tokens, \(checkpoint.network.parameterCount) parameters")
 
-  let generator = try Generator(network: checkpoint.network)
+  let generator = try TextSampler(network: checkpoint.network)
   var random = SeededGenerator(seed: 1)
   for temperature in [0.0, 0.5] {
     print("\n— temperature \(temperature):")

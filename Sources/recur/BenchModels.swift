@@ -108,7 +108,7 @@ struct GenerationWorkload: BenchWorkload {
   func prepare(threads: Int) throws -> () -> Double {
     Compute.threadCount = threads
     let network = try RecurrentNetwork<Float>(BenchModel.configuration(cell: .lstm, hidden: 512, layers: 2), seed: 0)
-    let generator = try Generator(network: network)
+    let generator = try TextSampler(network: network)
     var random = SeededGenerator(seed: 1)
     var token = 0
     let options = SamplingOptions()

@@ -74,7 +74,7 @@ extension DemoSection {
       ["trained LSTM", String(format: "%.3f", sum / Double(max(count, 1)))],
     ])
 
-    let generator = try Generator(network: trained)
+    let generator = try TextSampler(network: trained)
     var sampler = SeededGenerator(seed: 21)
     var sampled: [String] = []
     for _ in 0..<8 {

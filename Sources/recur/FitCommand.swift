@@ -70,7 +70,7 @@ struct FitCommand: ParsableCommand {
       dataset.networkConfiguration(cell: cell, hiddenSize: model.hidden), generator: &generator)
     let taskOptions = training.options(cell: cell, task: nil)
     if let initialization = taskOptions.initialization { try network.initialize(initialization, generator: &generator) }
-    let source = try SequenceDatasetBatches(dataset, indices: trainIndices, batchSize: training.batchSize, seed: training.seed)
+    let source = try SequencePairs<Float>(dataset, indices: trainIndices, batchSize: training.batchSize, seed: training.seed)
     let steps = training.steps ?? (epochs == nil && training.time == nil ? 1000 : nil)
     let options = TrainerOptions(
       optimizer: taskOptions.optimizer, clipping: taskOptions.clipping, loss: dataset.loss,

@@ -41,7 +41,7 @@ struct SampleCommand: ParsableCommand {
 
   func run() throws {
     let model = try LanguageModelFile(path: checkpoint)
-    let generator = try oneLine("") { try Generator(network: model.checkpoint.network) }
+    let generator = try oneLine("") { try TextSampler(network: model.checkpoint.network) }
     var rng = SeededGenerator(seed: seed ?? UInt64.random(in: 0...UInt64.max))
     try oneLine("") {
       try generator.generateText(

@@ -474,7 +474,7 @@ struct TrainPlan {
   static func sample(
     _ network: RecurrentNetwork<Float>, vocabulary: Vocabulary, mode: TextMode, length: Int
   ) throws -> String {
-    let generator = try Generator(network: network)
+    let generator = try TextSampler(network: network)
     var rng = SeededGenerator(seed: 42)
     var bytes: [UInt8] = []
     try generator.generateText(

@@ -112,7 +112,7 @@ public enum StateMachineExtraction {
       let machine = try buildMachine(
         network: network, alphabet: alphabet, label: label, strings: samples, trace: traced,
         pointLabels: pointLabels, centroids: centroids, assignment: assignment)
-      let agreement = self.agreement(machine, centroids: centroids, with: selectionTrace, strings: selection, alphabet: alphabet, label: label)
+      let agreement = self.agreement(machine, with: selectionTrace, strings: selection, alphabet: alphabet, label: label)
       tried.append((k, agreement))
       if best == nil || agreement > best!.agreement { best = (machine, k, agreement) }
       if agreement >= options.requiredAgreement { break }
@@ -270,7 +270,7 @@ public enum StateMachineExtraction {
   /// The fraction of steps of `strings` at which the machine (fed the same inputs) outputs the label of the
   /// network's output.
   static func agreement<Scalar: RecurScalar>(
-    _ machine: FiniteStateMachine, centroids: [[Double]], with trace: Trace<Scalar>, strings: [[Int]],
+    _ machine: FiniteStateMachine, with trace: Trace<Scalar>, strings: [[Int]],
     alphabet: [(name: String, input: NetworkInput<Scalar>)], label: ([Scalar]) -> String
   ) -> Double {
     var right = 0, total = 0, position = 0

@@ -115,8 +115,7 @@ extension RecurrentStack {
   @_specialize(where Scalar == Float)
   func forward(
     input: UnsafePointer<Scalar>, steps: Int, batch: Int, lengths: [Int]?, initialState: RecurrentState<Scalar>?,
-    workspace: StackWorkspace<Scalar>, dropout masks: DropoutMasks?,
-    tokens: EmbeddedTokens<Scalar>? = nil
+    workspace: StackWorkspace<Scalar>, dropout masks: DropoutMasks?, tokens: EmbeddedTokens<Scalar>? = nil
   ) {
     workspace.prepare(layers: layers.count)
     let n = steps * batch * hiddenSize
@@ -124,11 +123,10 @@ extension RecurrentStack {
       let useDropout = l > 0 && dropout > 0 && masks != nil
       workspace.usedDropout[l] = useDropout
       if useDropout, let masks {
-        let mask = workspace.masks[l].reserve(n)
-        let dropped = workspace.droppedInputs[l].reserve(n)
-        let source = workspace.caches[l - 1].h.pointer + batch * hiddenSize
-        masks.fill(mask, layer: l, steps: steps, batch: batch, width: hiddenSize, probability: dropout)
-        for i in 0..<n { dropped[i] = source[i] * mask[i] }
+        Dropout.forward(
+          masks: masks, layer: l, steps: steps, batch: batch, width: hiddenSize, probability: dropout,
+          input: workspace.caches[l - 1].h.pointer + batch * hiddenSize, mask: workspace.masks[l].reserve(n),
+          output: workspace.droppedInputs[l].reserve(n))
       }
       let x = layerInput(l, input: input, batch: batch, workspace: workspace)
       let h0 = initialState?.h[l], c0 = initialState?.c.isEmpty == false ? initialState?.c[l] : nil
@@ -209,9 +207,7 @@ extension RecurrentStack {
       }
       if recordDeltaNorms { workspace.deltaNorms[l] = norms }
       if l > 0, workspace.usedDropout[l], let dIn {
-        // dropped = h ∗ mask, so dL/dh = dL/ddropped ∗ mask.
-        let mask = workspace.masks[l].pointer
-        for i in 0..<(steps * BH) { dIn[i] *= mask[i] }
+        Dropout.backward(count: steps * BH, mask: workspace.masks[l].pointer, gradient: dIn)
       }
       let cache = workspace.caches[l]
       initialGradient.h.insert(

@@ -44,11 +44,6 @@ public struct Tensor<Scalar: RecurScalar>: Sendable, Equatable {
     set { scalars[row * columns + column] = newValue }
   }
 
-  /// The same elements under a new shape with the same element count.
-  public func reshaped(_ newShape: [Int]) -> Tensor {
-    Tensor(shape: newShape, scalars: scalars)
-  }
-
   /// Sets every element to zero, keeping the storage.
   public mutating func zero() {
     scalars.withUnsafeMutableBufferPointer { buffer in
@@ -64,17 +59,11 @@ public struct Tensor<Scalar: RecurScalar>: Sendable, Equatable {
   /// The Euclidean (Frobenius) norm of all elements, accumulated in Double.
   public var norm: Double {
     scalars.withUnsafeBufferPointer { buffer in
-      // Concrete loops for the two precisions: the generic conversion to Double is slow when unspecialized,
-      // and this runs over every gradient once per training step.
-      if Scalar.self == Float.self {
-        return buffer.withMemoryRebound(to: Float.self) { sumOfSquares($0) }.squareRoot()
-      }
-      if Scalar.self == Double.self {
-        return buffer.withMemoryRebound(to: Double.self) { sumOfSquares($0) }.squareRoot()
-      }
-      var sum = 0.0
-      for value in buffer { let v = Double(value); sum += v * v }
-      return sum.squareRoot()
+      // Concrete loops for the two precisions (the only RecurScalar types): the generic conversion to Double
+      // is slow when unspecialized, and this runs over every gradient once per training step.
+      Scalar.self == Float.self
+        ? buffer.withMemoryRebound(to: Float.self) { sumOfSquares($0) }.squareRoot()
+        : buffer.withMemoryRebound(to: Double.self) { sumOfSquares($0) }.squareRoot()
     }
   }
 }

@@ -208,18 +208,20 @@ public struct SequenceDataset: Sendable, Equatable {
   }
 
   /// The batch of the sequences at `indices` (padded, masked): vector inputs, and value or class targets.
-  public func batch(_ indices: [Int]) throws -> SequenceBatch<Float> {
-    let x = indices.map { inputs[$0] }
+  public func batch<Scalar: RecurScalar>(_ indices: [Int], as _: Scalar.Type = Float.self) throws
+    -> SequenceBatch<Scalar>
+  {
+    let x = indices.map { inputs[$0].map { $0.map { Scalar($0) } } }
     switch kind {
     case .values, .binary:
-      return try SequenceBatch(inputs: x, targets: indices.map { targets[$0] })
+      return try SequenceBatch(inputs: x, targets: indices.map { targets[$0].map { $0.map { Scalar($0) } } })
     case .classes:
       let B = indices.count, T = x.map(\.count).max()!, I = featureCount
-      var values = [Float](repeating: 0, count: T * B * I)
+      var values = [Scalar](repeating: 0, count: T * B * I)
       var labels = [Int32](repeating: -1, count: T * B)
       for (b, i) in indices.enumerated() {
         for t in 0..<inputs[i].count {
-          for f in 0..<I { values[(t * B + b) * I + f] = inputs[i][t][f] }
+          for f in 0..<I { values[(t * B + b) * I + f] = Scalar(inputs[i][t][f]) }
           labels[t * B + b] = Int32(targets[i][t][0])
         }
       }
@@ -413,59 +415,4 @@ public struct SequenceDataset: Sendable, Equatable {
   }
 
   private static func labelText(_ v: Float) -> String { v == v.rounded() && abs(v) < 1e9 ? String(Int(v)) : "\(v)" }
-}
-
-/// The training batches of a ``SequenceDataset`` for the trainer: full BPTT over the pairs, B per batch, each
-/// pass in an order shuffled by a seeded generator (for class targets too, which ``SequencePairs`` does not
-/// carry with vector inputs).
-public struct SequenceDatasetBatches: TrainingData, Sendable {
-  public typealias Scalar = Float
-  /// The pairs.
-  public let dataset: SequenceDataset
-  /// The indices of the pairs used (a training split).
-  public let indices: [Int]
-  /// B.
-  public let batchSize: Int
-  public private(set) var position: DataPosition
-  private var order: [Int] = []
-
-  /// Batches over `indices` of `dataset` (all pairs when nil).
-  public init(_ dataset: SequenceDataset, indices: [Int]? = nil, batchSize: Int, seed: UInt64) throws {
-    guard dataset.hasTargets else { throw ModelError("the data has no targets to train on") }
-    guard batchSize >= 1 else { throw ModelError("batch size must be at least 1, got \(batchSize)") }
-    self.dataset = dataset
-    self.indices = indices ?? Array(dataset.inputs.indices)
-    guard !self.indices.isEmpty else { throw ModelError("the training set has no sequence pairs") }
-    self.batchSize = batchSize
-    position = DataPosition(epoch: 0, batchIndex: 0, generator: SeededGenerator(seed: seed))
-    order = shuffled(position.generator)
-  }
-
-  public var batchesPerEpoch: Int { (indices.count + batchSize - 1) / batchSize }
-
-  private func shuffled(_ generator: SeededGenerator) -> [Int] {
-    var g = generator
-    return indices.shuffled(using: &g)
-  }
-
-  public mutating func restore(_ position: DataPosition) throws {
-    guard position.batchIndex >= 0, position.batchIndex < batchesPerEpoch else {
-      throw ModelError("batch index \(position.batchIndex) is outside the \(batchesPerEpoch) batches of a pass")
-    }
-    self.position = position
-    order = shuffled(position.generator)
-  }
-
-  public mutating func nextBatch() throws -> TrainingBatch<Float> {
-    let start = position.batchIndex * batchSize
-    let batch = try dataset.batch(Array(order[start..<min(start + batchSize, order.count)]))
-    position.batchIndex += 1
-    if position.batchIndex == batchesPerEpoch {
-      var g = position.generator
-      _ = g.next()
-      position = DataPosition(epoch: position.epoch + 1, batchIndex: 0, generator: g)
-      order = shuffled(g)
-    }
-    return TrainingBatch(batch: batch, continuesPrevious: false)
-  }
 }

@@ -99,28 +99,6 @@ extension SequenceTask {
       cell: cell, inputSize: inputSize, hiddenSize: hiddenSize, layers: layers, outputSize: outputSize,
       outputActivation: outputActivation)
   }
-
-  /// The loss of `network` on a task batch and, when `gradient` is given, its gradient (accumulated), with
-  /// the chapter's objective J(W) (summed over steps, averaged over sequences) for per-step targets and the
-  /// mean over sequences of the last-step loss otherwise.
-  public func lossAndGradient<Scalar: RecurScalar>(
-    _ network: RecurrentNetwork<Scalar>, on batch: TaskBatch<Scalar>, gradient: inout RecurrentNetwork<Scalar>?,
-    workspace: NetworkWorkspace<Scalar>? = nil
-  ) throws -> Double {
-    if let finalTargets = batch.finalTargets {
-      return try network.finalStepLoss(
-        for: batch.batch, targets: finalTargets, loss: loss, gradient: &gradient, workspace: workspace
-      ).loss
-    }
-    guard var g = gradient else {
-      return try network.loss(for: batch.batch, loss: loss, workspace: workspace).loss
-    }
-    var noDropout: SeededGenerator? = nil
-    let result = try network.accumulateGradient(
-      for: batch.batch, loss: loss, into: &g, workspace: workspace, dropoutGenerator: &noDropout)
-    gradient = g
-    return result.loss
-  }
 }
 
 /// A problem with a task's name or parameters.
@@ -148,28 +126,6 @@ public enum BuiltInTasks {
     default:
       throw TaskError("unknown task '\(name)'; the tasks are \(names.joined(separator: ", "))")
     }
-  }
-}
-
-/// Time-major storage helpers shared by the tasks.
-enum TaskStorage {
-  /// Packs per-sequence vectors `[b][t][i]` (ragged in t) into T·B × I time-major storage.
-  static func timeMajor<Scalar: RecurScalar>(_ sequences: [[[Double]]], steps: Int, width: Int) -> [Scalar] {
-    let B = sequences.count
-    var out = [Scalar](repeating: 0, count: steps * B * width)
-    for (b, seq) in sequences.enumerated() {
-      for (t, v) in seq.enumerated() {
-        for i in 0..<width { out[(t * B + b) * width + i] = Scalar(v[i]) }
-      }
-    }
-    return out
-  }
-
-  /// A one-hot vector of `width` with a 1 at `index`.
-  static func oneHot(_ index: Int, _ width: Int) -> [Double] {
-    var v = [Double](repeating: 0, count: width)
-    v[index] = 1
-    return v
   }
 }
 

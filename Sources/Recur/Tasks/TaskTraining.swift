@@ -70,11 +70,64 @@ public struct TaskTrainingResult<Scalar: RecurScalar>: Sendable {
   }
 }
 
+/// A generated task as a training data source for ``Trainer``: every batch is B fresh sequences drawn from
+/// the task (the data never repeats), with the task's final-step targets when it has them.
+///
+/// Since no batch comes twice, one pass over the data is one batch: ``DataPosition/epoch`` counts the batches
+/// drawn, and the position holds the generator that draws the next one, so a run resumes exactly.
+public struct TaskBatches<Scalar: RecurScalar>: TrainingData, Sendable {
+  /// The task the batches come from.
+  public let task: any SequenceTask
+  /// B, sequences per batch.
+  public let batchSize: Int
+  public private(set) var position: DataPosition
+
+  /// Batches of `batchSize` sequences of `task`, drawn from a generator seeded by `seed` (offset by 0xDA7A, so
+  /// that the same seed may also seed the network's initialization without the two streams coinciding).
+  ///
+  /// - Throws: ``TrainingDataError`` when B < 1.
+  public init(_ task: any SequenceTask, batchSize: Int, seed: UInt64) throws {
+    guard batchSize >= 1 else { throw TrainingDataError("batch size must be at least 1, got \(batchSize)") }
+    self.task = task
+    self.batchSize = batchSize
+    position = DataPosition(epoch: 0, batchIndex: 0, generator: SeededGenerator(seed: seed &+ 0xDA7A))
+  }
+
+  /// 1: every batch is new data.
+  public var batchesPerEpoch: Int { 1 }
+
+  public mutating func restore(_ position: DataPosition) throws {
+    guard position.epoch >= 0, position.batchIndex == 0 else {
+      throw TrainingDataError("data position batch \(position.batchIndex) is outside 0..<1")
+    }
+    self.position = position
+  }
+
+  public mutating func nextBatch() throws -> TrainingBatch<Scalar> {
+    var generator = position.generator
+    let drawn: TaskBatch<Scalar> = try task.makeBatch(size: batchSize, generator: &generator)
+    position = DataPosition(epoch: position.epoch + 1, batchIndex: 0, generator: generator)
+    return TrainingBatch(batch: drawn.batch, continuesPrevious: false, finalTargets: drawn.finalTargets)
+  }
+}
+
+extension TaskTrainingOptions {
+  /// The trainer's options for a task with loss `loss`: the chapter's objective J(W) (summed over steps,
+  /// averaged over sequences; the mean over sequences of the last-step loss for final-step tasks), this
+  /// budget, no divergence guard beyond non-finite values.
+  public func trainerOptions(loss: ElementLoss) -> TrainerOptions {
+    TrainerOptions(
+      optimizer: optimizer, schedule: schedule, clipping: clipping, loss: loss, reduction: .meanOverSequences,
+      budget: TrainingBudget(steps: steps, seconds: seconds), divergenceFactor: nil, seed: seed)
+  }
+}
+
 extension SequenceTask {
   /// Trains a fresh network with the given cell on this task.
   ///
   /// Each step draws a new batch, computes the loss and its gradient by BPTT (at every step, or at the last
-  /// step only for tasks such as the adding problem), clips, and applies the optimizer.
+  /// step only for tasks such as the adding problem), clips, and applies the optimizer: a ``Trainer`` over
+  /// ``TaskBatches``.
   ///
   /// - Parameters:
   ///   - cell: the recurrent cell.
@@ -100,43 +153,24 @@ extension SequenceTask {
 
   /// Continues training `network` on this task (see ``train(cell:hiddenSize:options:as:progress:)``).
   public func train<Scalar: RecurScalar>(
-    _ network: RecurrentNetwork<Scalar>, options: TaskTrainingOptions, optimizerState: OptimizerState<Scalar> = .init(),
-    progress: ((Int, Double) -> Void)? = nil
+    _ network: RecurrentNetwork<Scalar>, options: TaskTrainingOptions, progress: ((Int, Double) -> Void)? = nil
   ) throws -> TaskTrainingResult<Scalar> {
     try options.validate()
-    var network = network
-    var state = optimizerState
-    var data = SeededGenerator(seed: options.seed &+ 0xDA7A)
-    let workspace = NetworkWorkspace<Scalar>()
-    var gradient: RecurrentNetwork<Scalar>? = network.zeros()
+    let trainer = try Trainer(
+      network: network, data: TaskBatches<Scalar>(self, batchSize: options.batchSize, seed: options.seed),
+      options: options.trainerOptions(loss: loss))
     var losses: [Double] = []
-    let clock = ContinuousClock()
-    let start = clock.now
-    func elapsed() -> Double {
-      let (s, atto) = (clock.now - start).components
-      return Double(s) + Double(atto) * 1e-18
-    }
-    var step = 0
-    while true {
-      if let steps = options.steps, step >= steps { break }
-      if let seconds = options.seconds, elapsed() >= seconds { break }
-      let batch: TaskBatch<Scalar> = try makeBatch(size: options.batchSize, generator: &data)
-      gradient!.zeroAll()
-      let loss = try lossAndGradient(network, on: batch, gradient: &gradient, workspace: workspace)
-      let norm = gradient!.clip(options.clipping)
-      guard loss.isFinite else { throw TrainingError.diverged(step: step + 1, reason: "the loss is \(loss)") }
-      guard norm.isFinite else { throw TrainingError.diverged(step: step + 1, reason: "the gradient norm is \(norm)") }
-      let lr = options.schedule.learningRate(step: step, base: options.optimizer.learningRate)
-      options.optimizer.update(&network, gradient: gradient!, state: &state, learningRate: lr)
-      step += 1
+    trainer.onProgress = { [stopFlag = trainer.stopFlag] state in
+      let (step, loss) = (state.report.step, state.report.loss)
       losses.append(loss)
       progress?(step, loss)
-      if let target = options.targetLoss, losses.count >= 20,
-        losses.suffix(20).reduce(0, +) / 20 < target
-      {
-        break
+      if let target = options.targetLoss, losses.count >= 20, losses.suffix(20).reduce(0, +) / 20 < target {
+        _ = stopFlag.requestStop()
       }
     }
-    return TaskTrainingResult(network: network, optimizerState: state, steps: step, seconds: elapsed(), losses: losses)
+    try trainer.run()
+    return TaskTrainingResult(
+      network: trainer.network, optimizerState: trainer.optimizerState, steps: trainer.position.step,
+      seconds: trainer.position.elapsed, losses: losses)
   }
 }

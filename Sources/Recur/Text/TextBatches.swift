@@ -53,7 +53,7 @@ public struct TextBatches<Scalar: RecurScalar>: TrainingData, Sendable {
 
   public mutating func restore(_ position: DataPosition) throws {
     guard position.epoch >= 0, (0..<batchesPerEpoch).contains(position.batchIndex) else {
-      throw ModelError("data position batch \(position.batchIndex) is outside 0..<\(batchesPerEpoch)")
+      throw TrainingDataError("data position batch \(position.batchIndex) is outside 0..<\(batchesPerEpoch)")
     }
     generator = position.generator
     switch source {

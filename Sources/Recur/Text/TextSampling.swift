@@ -18,7 +18,7 @@ public enum TextMode: String, Sendable, Codable, CaseIterable {
   }
 }
 
-extension Generator {
+extension TextSampler {
   /// Writes text with a language model: reads a prime, then draws up to `length` tokens, passing the bytes
   /// of the prime and then of each drawn token to `output` as soon as they are known.
   ///

@@ -87,9 +87,6 @@ public struct Vocabulary: Sendable, Equatable {
     }
   }
 
-  /// Whether `id` is `<start>` or `<end>`.
-  public func isSpecial(_ id: Int32) -> Bool { id == startToken || id == endToken }
-
   // MARK: Encoding and decoding
 
   /// The token ids of a UTF-8 text (characters), or of any bytes (bytes).

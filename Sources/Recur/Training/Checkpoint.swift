@@ -173,7 +173,7 @@ public struct Checkpoint<Scalar: RecurScalar>: Sendable {
 
     let optimizerNames = file.names.filter { $0.hasPrefix("recur.optimizer.") }
     if let stepText = meta["recur.optimizer.step"] {
-      let step = try Self.integer(meta, "recur.optimizer.step", stepText)
+      let step = try Self.integer("recur.optimizer.step", stepText)
       var named: [(name: String, tensor: Tensor<Scalar>)] = []
       let shapes = Dictionary(uniqueKeysWithValues: network.namedParameters.map { ($0.name, $0.tensor.shape) })
       for name in optimizerNames {
@@ -187,7 +187,7 @@ public struct Checkpoint<Scalar: RecurScalar>: Sendable {
         }
         named.append((short, tensor))
       }
-      do { optimizerState = try OptimizerState(step: step, namedTensors: named) } catch let error as ModelError {
+      do { optimizerState = try OptimizerState(step: step, namedTensors: named) } catch let error as OptimizerError {
         throw CheckpointError(error.message)
       }
     } else if let first = optimizerNames.first {
@@ -217,21 +217,21 @@ public struct Checkpoint<Scalar: RecurScalar>: Sendable {
     }
     let cellName = try required("model.cell")
     guard let cell = CellKind(cellName) else { throw CheckpointError("metadata 'model.cell' is '\(cellName)', not a known cell") }
-    let hidden = try integer(meta, "model.hidden_size", try required("model.hidden_size"))
-    let layers = try integer(meta, "model.num_layers", try required("model.num_layers"))
+    let hidden = try integer("model.hidden_size", try required("model.hidden_size"))
+    let layers = try integer("model.num_layers", try required("model.num_layers"))
     let dropoutText = meta["model.dropout"] ?? "0"
     guard let dropout = Double(dropoutText) else {
       throw CheckpointError("metadata 'model.dropout' is '\(dropoutText)', not a number")
     }
     let inputSize: Int, embedding: Int?
     if let vocab = meta["model.vocab_size"] {
-      inputSize = try integer(meta, "model.vocab_size", vocab)
-      embedding = try integer(meta, "model.embedding_size", try required("model.embedding_size"))
+      inputSize = try integer("model.vocab_size", vocab)
+      embedding = try integer("model.embedding_size", try required("model.embedding_size"))
     } else {
-      inputSize = try integer(meta, "model.input_size", try required("model.input_size"))
+      inputSize = try integer("model.input_size", try required("model.input_size"))
       embedding = nil
     }
-    let outputSize = try meta["model.output_size"].map { try integer(meta, "model.output_size", $0) }
+    let outputSize = try meta["model.output_size"].map { try integer("model.output_size", $0) }
     let activation: OutputActivation
     if let name = meta["model.output_activation"] {
       guard let a = OutputActivation(rawValue: name) else {
@@ -253,7 +253,7 @@ public struct Checkpoint<Scalar: RecurScalar>: Sendable {
     return configuration
   }
 
-  static func integer(_ meta: [String: String], _ key: String, _ text: String) throws -> Int {
+  static func integer(_ key: String, _ text: String) throws -> Int {
     guard let value = Int(text) else { throw CheckpointError("metadata '\(key)' is '\(text)', not an integer") }
     return value
   }
@@ -287,7 +287,7 @@ public struct Checkpoint<Scalar: RecurScalar>: Sendable {
     let meta = file.metadata
     func int(_ key: String) throws -> Int {
       guard let text = meta[key] else { throw CheckpointError("metadata '\(key)' is missing") }
-      return try integer(meta, key, text)
+      return try integer(key, text)
     }
     var position = TrainingPosition<Scalar>(
       data: DataPosition(

@@ -84,3 +84,13 @@ extension Parameterized {
     }
   }
 }
+
+extension FinalStepTargets {
+  /// The targets of the sequences `range`.
+  func rows(_ range: Range<Int>) -> FinalStepTargets {
+    switch self {
+    case .classes(let ids): .classes(Array(ids[range]))
+    case .values(let v, let w): .values(Array(v[(range.lowerBound * w)..<(range.upperBound * w)]), width: w)
+    }
+  }
+}

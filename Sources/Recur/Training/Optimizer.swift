@@ -19,13 +19,13 @@ public struct OptimizerState<Scalar: RecurScalar>: Sendable, Equatable {
 
   /// A state from saved tensors named `"<buffer>.<parameter>"` (for example `exp_avg.rnn.weight_ih_l0`).
   ///
-  /// - Throws: ``ModelError`` when a name does not start with a known buffer name.
+  /// - Throws: ``OptimizerError`` when a name does not start with a known buffer name.
   public init(step: Int, namedTensors: [(name: String, tensor: Tensor<Scalar>)]) throws {
     self.step = step
     buffers = [:]
     for (name, tensor) in namedTensors {
       guard let dot = name.firstIndex(of: "."), Self.bufferNames.contains(String(name[..<dot])) else {
-        throw ModelError("optimizer state tensor '\(name)' does not start with a known buffer name")
+        throw OptimizerError("optimizer state tensor '\(name)' does not start with a known buffer name")
       }
       buffers[String(name[name.index(after: dot)...]), default: [:]][String(name[..<dot])] = tensor
     }
@@ -145,9 +145,9 @@ public struct Optimizer: Sendable, Codable, Equatable {
       learningRate: learningRate, weightDecay: weightDecay)
   }
 
-  /// Checks the hyperparameters; throws a ``ModelError`` naming the first that is out of range.
+  /// Checks the hyperparameters; throws an ``OptimizerError`` naming the first that is out of range.
   public func validate() throws {
-    func check(_ ok: Bool, _ message: @autoclosure () -> String) throws { if !ok { throw ModelError(message()) } }
+    func check(_ ok: Bool, _ message: @autoclosure () -> String) throws { if !ok { throw OptimizerError(message()) } }
     try check(learningRate.isFinite && learningRate >= 0, "learning rate must be finite and ≥ 0, got \(learningRate)")
     try check(weightDecay.isFinite && weightDecay >= 0, "weight decay must be finite and ≥ 0, got \(weightDecay)")
     switch method {
@@ -291,4 +291,12 @@ public struct Optimizer: Sendable, Codable, Equatable {
       preconditionFailure("handled above")
     }
   }
+}
+
+/// A hyperparameter or a saved state that an optimizer cannot use. Its description is one line naming the
+/// problem.
+public struct OptimizerError: MessageError {
+  public var message: String
+  /// An error with a one-line message.
+  public init(_ message: String) { self.message = message }
 }

@@ -41,20 +41,27 @@ public enum LearningRateSchedule: Sendable, Codable, Equatable {
     }
   }
 
-  /// Checks the schedule's numbers; throws a ``ModelError`` naming the first that is out of range.
+  /// Checks the schedule's numbers; throws a ``ScheduleError`` naming the first that is out of range.
   public func validate() throws {
     switch self {
     case .constant: break
     case .stepDecay(let factor, let every, let start):
       guard factor.isFinite, factor > 0, every >= 1, start >= 0 else {
-        throw ModelError("step decay needs factor > 0, every ≥ 1 and start ≥ 0")
+        throw ScheduleError("step decay needs factor > 0, every ≥ 1 and start ≥ 0")
       }
     case .cosine(let warmup, let total, let minimum):
       guard warmup >= 0, total >= warmup, minimum.isFinite, minimum >= 0 else {
-        throw ModelError("cosine schedule needs 0 ≤ warmup ≤ total and a minimum ≥ 0")
+        throw ScheduleError("cosine schedule needs 0 ≤ warmup ≤ total and a minimum ≥ 0")
       }
     }
   }
+}
+
+/// A learning-rate schedule whose numbers are out of range. Its description is one line naming the problem.
+public struct ScheduleError: MessageError {
+  public var message: String
+  /// An error with a one-line message.
+  public init(_ message: String) { self.message = message }
 }
 
 /// How gradients are clipped before the optimizer step.

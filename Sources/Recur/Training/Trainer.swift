@@ -69,28 +69,37 @@ public struct TrainerOptions: Sendable, Codable, Equatable {
     self.seed = seed
   }
 
-  /// Checks every option; throws a ``ModelError`` naming the first that is out of range.
+  /// Checks every option; throws an ``OptimizerError``, a ``ScheduleError`` or a ``TrainerOptionsError`` naming
+  /// the first that is out of range.
   public func validate() throws {
     try optimizer.validate()
     try schedule.validate()
     guard budget.steps != nil || budget.epochs != nil || budget.seconds != nil else {
-      throw ModelError("the training budget needs a number of steps, epochs or seconds")
+      throw TrainerOptionsError("the training budget needs a number of steps, epochs or seconds")
     }
     for (value, name) in [(budget.steps, "step budget"), (budget.epochs, "epoch budget"),
       (validationInterval, "validation interval"), (earlyStoppingPatience, "early-stopping patience"),
       (checkpointInterval, "checkpoint interval")]
     {
-      if let value, value < 1 { throw ModelError("\(name) must be at least 1, got \(value)") }
+      if let value, value < 1 { throw TrainerOptionsError("\(name) must be at least 1, got \(value)") }
     }
-    if let seconds = budget.seconds, !(seconds > 0) { throw ModelError("time budget must be positive, got \(seconds)") }
+    if let seconds = budget.seconds, !(seconds > 0) { throw TrainerOptionsError("time budget must be positive, got \(seconds)") }
     switch clipping {
     case .none: break
     case .globalNorm(let x), .value(let x):
-      guard x.isFinite, x > 0 else { throw ModelError("clipping threshold must be positive, got \(x)") }
+      guard x.isFinite, x > 0 else { throw TrainerOptionsError("clipping threshold must be positive, got \(x)") }
     }
-    if let factor = divergenceFactor, !(factor > 1) { throw ModelError("divergence factor must exceed 1, got \(factor)") }
-    guard divergenceReferenceSteps >= 1 else { throw ModelError("divergence reference needs at least one step") }
+    if let factor = divergenceFactor, !(factor > 1) { throw TrainerOptionsError("divergence factor must exceed 1, got \(factor)") }
+    guard divergenceReferenceSteps >= 1 else { throw TrainerOptionsError("divergence reference needs at least one step") }
   }
+}
+
+/// A ``TrainerOptions`` value out of range (a budget, an interval, the clipping threshold or the divergence
+/// guard). Its description is one line naming the problem.
+public struct TrainerOptionsError: MessageError {
+  public var message: String
+  /// An error with a one-line message.
+  public init(_ message: String) { self.message = message }
 }
 
 /// Where a run is: everything beyond the weights and the optimizer state that a resumed run needs to continue
@@ -213,13 +222,17 @@ public struct TrainingOutcome: Sendable {
 /// carried from chunk to chunk), clipping, a scheduled optimizer step, validation and early stopping, metrics
 /// as JSON Lines, checkpoints, a divergence guard and clean stops.
 ///
+/// It is the one training loop: language models (``TextBatches``), your own sequence pairs
+/// (``SequencePairs``) and the built-in tasks (``TaskBatches``, also behind
+/// ``SequenceTask/train(cell:hiddenSize:options:as:progress:)``) all train through ``step()``.
+///
 /// The same network, data, options and seed give bitwise-identical weights after N steps; a run stopped at
 /// step k and resumed from its checkpoint (``init(resuming:data:options:)``) gives the same weights at step N
 /// as the run that never stopped. (The GEMM kernels give identical results for any thread count, so this holds
 /// on any number of cores.)
-public final class Trainer<Data: TrainingData> {
+public final class Trainer<Source: TrainingData> {
   /// The element type of the network and its data.
-  public typealias Scalar = Data.Scalar
+  public typealias Scalar = Source.Scalar
 
   /// θ.
   public private(set) var network: RecurrentNetwork<Scalar>
@@ -228,7 +241,7 @@ public final class Trainer<Data: TrainingData> {
   /// The run's position.
   public private(set) var position: TrainingPosition<Scalar>
   /// The training batches.
-  public private(set) var data: Data
+  public private(set) var data: Source
   /// How the run trains.
   public let options: TrainerOptions
 
@@ -271,8 +284,8 @@ public final class Trainer<Data: TrainingData> {
 
   /// A new run from step 0.
   ///
-  /// - Throws: ``ModelError`` for invalid options.
-  public init(network: RecurrentNetwork<Scalar>, data: Data, options: TrainerOptions) throws {
+  /// - Throws: ``TrainerOptionsError``, ``OptimizerError`` or ``ScheduleError`` for invalid options.
+  public init(network: RecurrentNetwork<Scalar>, data: Source, options: TrainerOptions) throws {
     try options.validate()
     self.network = network
     self.data = data
@@ -288,9 +301,9 @@ public final class Trainer<Data: TrainingData> {
   ///   - checkpoint: a checkpoint written by a trainer (with optimizer state and position).
   ///   - data: the same training data as the stopped run; it is moved to the saved position.
   ///   - options: the options, normally nil to use the saved ones (changing them breaks exact resumption).
-  /// - Throws: ``CheckpointError`` when the checkpoint has no trainer state, ``ModelError`` when the data
+  /// - Throws: ``CheckpointError`` when the checkpoint has no trainer state, ``TrainingDataError`` when the data
   ///   cannot take the saved position.
-  public init(resuming checkpoint: Checkpoint<Scalar>, data: Data, options: TrainerOptions? = nil) throws {
+  public init(resuming checkpoint: Checkpoint<Scalar>, data: Source, options: TrainerOptions? = nil) throws {
     guard let saved = checkpoint.position, let state = checkpoint.optimizerState,
       let options = options ?? checkpoint.options
     else {
@@ -389,7 +402,9 @@ public final class Trainer<Data: TrainingData> {
     let global = item.batch
     let mine = DataParallel.rows(batch: global.batchSize, rank: communicator.rank, ranks: N)
     let local = N == 1 ? global : global.rows(mine)
-    let globalScale = options.reduction.scale(sequences: global.batchSize, elements: N == 1 ? 0 : global.targetCount)
+    let localTargets = N == 1 ? item.finalTargets : item.finalTargets?.rows(mine)
+    let globalCount = item.finalTargets != nil ? global.batchSize : global.targetCount
+    let globalScale = options.reduction.scale(sequences: global.batchSize, elements: globalCount)
     var dropoutGenerator = position.dropoutGenerator
     let masks = network.configuration.dropout > 0
       ? DropoutMasks(key: dropoutGenerator.next(), firstStream: mine.lowerBound) : nil
@@ -402,9 +417,9 @@ public final class Trainer<Data: TrainingData> {
       inputGradient: nil, futureLossGradientNorms: nil)
     if let local {
       result = try network.accumulateGradient(
-        for: local, loss: options.loss,
-        scale: { N == 1 ? self.options.reduction.scale(sequences: global.batchSize, elements: $0) : globalScale },
-        initialState: initialState, into: &gradient, workspace: workspace, dropout: masks)
+        for: local, finalTargets: localTargets, loss: options.loss, reduction: options.reduction,
+        globalScale: N == 1 ? nil : globalScale, initialState: initialState, into: &gradient, workspace: workspace,
+        dropout: masks)
     }
     if N > 1 {
       var flat = gradient.flattened()
@@ -527,50 +542,5 @@ public final class Trainer<Data: TrainingData> {
     }
     if let seconds = options.budget.seconds { estimates.append(max(seconds - runSeconds, 0)) }
     return estimates.min()
-  }
-}
-
-/// The per-step metrics file: one JSON object per line (`step`, `epoch`, `time`, `loss`, `val_loss` when
-/// computed, `lr`, `grad_norm`, `tokens_per_s`). Opening it for a resumed run drops the lines of steps after
-/// the checkpoint, so the file reads as one run.
-final class MetricsLog {
-  private let handle: FileHandle
-
-  init(url: URL, keepingStepsUpTo step: Int) throws {
-    let manager = FileManager.default
-    if manager.fileExists(atPath: url.path) {
-      let text = try String(contentsOf: url, encoding: .utf8)
-      let kept = text.split(separator: "\n").filter { line in
-        // A line cut short by a kill ("{\"step\":1" of step 12) is dropped, not read as another step.
-        guard line.hasSuffix("}"), let range = line.range(of: "\"step\":") else { return false }
-        let digits = line[range.upperBound...].prefix { $0.isNumber }
-        return (Int(digits) ?? .max) <= step
-      }
-      let body = kept.isEmpty ? "" : kept.joined(separator: "\n") + "\n"
-      // Atomically: a run killed while the file is rewritten keeps the old lines.
-      try AtomicFile.write(Data(body.utf8), to: url)
-    } else {
-      guard manager.createFile(atPath: url.path, contents: nil) else {
-        throw CheckpointError("cannot create the metrics file \(url.path)")
-      }
-    }
-    handle = try FileHandle(forWritingTo: url)
-    try handle.seekToEnd()
-  }
-
-  deinit { try? handle.close() }
-
-  func append(_ report: StepReport, time: Double, tokensPerSecond: Double) throws {
-    func number(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
-    var fields = [
-      "\"step\":\(report.step)", "\"epoch\":\(report.epoch)", "\"time\":\(number(time))",
-      "\"loss\":\(number(report.loss))",
-    ]
-    if let v = report.validationLoss { fields.append("\"val_loss\":\(number(v))") }
-    fields += [
-      "\"lr\":\(number(report.learningRate))", "\"grad_norm\":\(number(report.gradientNorm))",
-      "\"tokens_per_s\":\(number(tokensPerSecond))",
-    ]
-    try handle.write(contentsOf: Data(("{" + fields.joined(separator: ",") + "}\n").utf8))
   }
 }

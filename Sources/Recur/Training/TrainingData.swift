@@ -23,12 +23,24 @@ public struct TrainingBatch<Scalar: RecurScalar>: Sendable {
   /// True when this batch continues the streams of the previous batch (truncated BPTT): its initial state is
   /// the previous batch's final state, detached. False for a batch that starts from the zero state.
   public var continuesPrevious: Bool
+  /// y_n for each sequence when the loss is at each sequence's last step only (the batch's own targets are
+  /// then not read); nil for per-step targets.
+  public var finalTargets: FinalStepTargets<Scalar>?
 
-  /// A training batch; see ``continuesPrevious``.
-  public init(batch: SequenceBatch<Scalar>, continuesPrevious: Bool) {
+  /// A training batch; see ``continuesPrevious`` and ``finalTargets``.
+  public init(batch: SequenceBatch<Scalar>, continuesPrevious: Bool, finalTargets: FinalStepTargets<Scalar>? = nil) {
     self.batch = batch
     self.continuesPrevious = continuesPrevious
+    self.finalTargets = finalTargets
   }
+}
+
+/// A training data source that cannot be built as asked or cannot take a saved position. Its description is one
+/// line naming the problem.
+public struct TrainingDataError: MessageError {
+  public var message: String
+  /// An error with a one-line message.
+  public init(_ message: String) { self.message = message }
 }
 
 /// A source of training batches that can report and restore its position exactly.
@@ -47,7 +59,8 @@ public protocol TrainingData<Scalar> {
 
 /// Full back-propagation through time over a fixed set of (x, y) sequence pairs of possibly different lengths
 /// (the chapter's training set): each pass visits every pair once in an order shuffled by a seeded generator,
-/// B pairs per batch, padded and masked by ``SequenceBatch``.
+/// B pairs per batch, padded and masked by ``SequenceBatch``. The one source of sequence pairs: given as
+/// vectors, as tokens, or as (a training split of) a ``SequenceDataset`` read from a file.
 public struct SequencePairs<Scalar: RecurScalar>: TrainingData, Sendable {
   /// The pairs themselves.
   public enum Pairs: Sendable, Equatable {
@@ -55,11 +68,14 @@ public struct SequencePairs<Scalar: RecurScalar>: TrainingData, Sendable {
     case vectors(inputs: [[[Scalar]]], targets: [[[Scalar]]])
     /// Token sequences with class targets of the same lengths.
     case tokens(inputs: [[Int]], targets: [[Int]])
+    /// The pairs of a ``SequenceDataset`` at `indices` (real, class or binary targets).
+    case dataset(SequenceDataset, indices: [Int])
 
     var count: Int {
       switch self {
       case .vectors(let x, _): x.count
       case .tokens(let x, _): x.count
+      case .dataset(_, let indices): indices.count
       }
     }
   }
@@ -78,20 +94,26 @@ public struct SequencePairs<Scalar: RecurScalar>: TrainingData, Sendable {
 
   /// A source over `pairs`, shuffled with a generator seeded by `seed`.
   ///
-  /// - Throws: ``ModelError`` when there are no pairs, a pair's x and y differ in length, or B < 1.
+  /// - Throws: ``TrainingDataError`` when there are no pairs, a pair's x and y differ in length, a dataset has
+  ///   no targets or an index outside its pairs, or B < 1.
   public init(_ pairs: Pairs, batchSize: Int, shuffle: Bool = true, seed: UInt64) throws {
-    guard batchSize >= 1 else { throw ModelError("batch size must be at least 1, got \(batchSize)") }
-    guard pairs.count > 0 else { throw ModelError("the training set has no sequence pairs") }
+    guard batchSize >= 1 else { throw TrainingDataError("batch size must be at least 1, got \(batchSize)") }
+    guard pairs.count > 0 else { throw TrainingDataError("the training set has no sequence pairs") }
     switch pairs {
     case .vectors(let x, let y):
-      guard x.count == y.count else { throw ModelError("\(x.count) input sequences but \(y.count) target sequences") }
+      guard x.count == y.count else { throw TrainingDataError("\(x.count) input sequences but \(y.count) target sequences") }
       if let bad = x.indices.first(where: { x[$0].count != y[$0].count || x[$0].isEmpty }) {
-        throw ModelError("pair \(bad): x has \(x[bad].count) steps and y has \(y[bad].count) (need equal, ≥ 1)")
+        throw TrainingDataError("pair \(bad): x has \(x[bad].count) steps and y has \(y[bad].count) (need equal, ≥ 1)")
       }
     case .tokens(let x, let y):
-      guard x.count == y.count else { throw ModelError("\(x.count) input sequences but \(y.count) target sequences") }
+      guard x.count == y.count else { throw TrainingDataError("\(x.count) input sequences but \(y.count) target sequences") }
       if let bad = x.indices.first(where: { x[$0].count != y[$0].count || x[$0].isEmpty }) {
-        throw ModelError("pair \(bad): x has \(x[bad].count) steps and y has \(y[bad].count) (need equal, ≥ 1)")
+        throw TrainingDataError("pair \(bad): x has \(x[bad].count) steps and y has \(y[bad].count) (need equal, ≥ 1)")
+      }
+    case .dataset(let dataset, let indices):
+      guard dataset.hasTargets else { throw TrainingDataError("the data has no targets to train on") }
+      if let bad = indices.first(where: { !dataset.inputs.indices.contains($0) }) {
+        throw TrainingDataError("pair index \(bad) is outside the \(dataset.inputs.count) pairs of the data")
       }
     }
     self.pairs = pairs
@@ -99,6 +121,17 @@ public struct SequencePairs<Scalar: RecurScalar>: TrainingData, Sendable {
     self.shuffle = shuffle
     self.position = DataPosition(epoch: 0, batchIndex: 0, generator: SeededGenerator(seed: seed))
     startPass()
+  }
+
+  /// A source over the pairs of `dataset` at `indices` (all of them when nil), for example a training split.
+  ///
+  /// - Throws: ``TrainingDataError`` as ``init(_:batchSize:shuffle:seed:)``.
+  public init(_ dataset: SequenceDataset, indices: [Int]? = nil, batchSize: Int, shuffle: Bool = true, seed: UInt64)
+    throws
+  {
+    try self.init(
+      .dataset(dataset, indices: indices ?? Array(dataset.inputs.indices)), batchSize: batchSize, shuffle: shuffle,
+      seed: seed)
   }
 
   public var batchesPerEpoch: Int { (pairs.count + batchSize - 1) / batchSize }
@@ -119,7 +152,7 @@ public struct SequencePairs<Scalar: RecurScalar>: TrainingData, Sendable {
 
   public mutating func restore(_ position: DataPosition) throws {
     guard position.epoch >= 0, (0..<batchesPerEpoch).contains(position.batchIndex) else {
-      throw ModelError("data position batch \(position.batchIndex) is outside 0..<\(batchesPerEpoch)")
+      throw TrainingDataError("data position batch \(position.batchIndex) is outside 0..<\(batchesPerEpoch)")
     }
     self.position = position
     startPass()
@@ -134,6 +167,8 @@ public struct SequencePairs<Scalar: RecurScalar>: TrainingData, Sendable {
       batch = try SequenceBatch(inputs: indices.map { x[$0] }, targets: indices.map { y[$0] })
     case .tokens(let x, let y):
       batch = try SequenceBatch(tokens: indices.map { x[$0] }, targets: indices.map { y[$0] })
+    case .dataset(let dataset, let pairIndices):
+      batch = try dataset.batch(indices.map { pairIndices[$0] }, as: Scalar.self)
     }
     position.batchIndex += 1
     if position.batchIndex == batchesPerEpoch {

@@ -68,7 +68,7 @@ struct GuideArticleTests {
     #expect(evaluation.predictions == heldOut.count - 1)
     #expect(abs(evaluation.bitsPerToken - evaluation.natsPerToken / Foundation.log(2)) < 1e-12)
 
-    let generator = try Generator(network: checkpoint.network)
+    let generator = try TextSampler(network: checkpoint.network)
     var random = SeededGenerator(seed: 42)
     var written: [UInt8] = []
     let drawn = try generator.generateText(
@@ -192,7 +192,7 @@ struct GuideArticleTests {
     let loss = try checkpoint.network.evaluateLanguageModel(on: text.tokens).natsPerToken
     #expect(loss.isFinite && loss > 0)
 
-    let generator = try Generator(network: checkpoint.network)
+    let generator = try TextSampler(network: checkpoint.network)
     var random = SeededGenerator(seed: 7)
     let drawn = try generator.generateText(
       vocabulary: vocabulary, mode: .stream, prime: "the", length: 100, using: &random)

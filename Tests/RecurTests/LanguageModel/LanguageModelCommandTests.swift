@@ -77,7 +77,7 @@ struct LanguageModelCommandTests {
     #expect(file.mode == .lines)
     #expect(file.checkpoint.metadata["text.seq_len"] == "24")  // the longest line (23 characters) + 1
     // Sampling a lines model ends at <end>: fewer than 1000 characters, and never a line break inside.
-    let generator = try Generator(network: file.checkpoint.network)
+    let generator = try TextSampler(network: file.checkpoint.network)
     var rng = SeededGenerator(seed: 5)
     var bytes: [UInt8] = []
     let drawn = try generator.generateText(

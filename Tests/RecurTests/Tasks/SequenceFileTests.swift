@@ -79,7 +79,7 @@ struct SequenceFileTests {
   func batches() throws {
     let text = (0..<7).map { "{\"x\": [\($0)], \"y\": [[\($0)]]}" }.joined(separator: "\n")
     let data = try SequenceDataset.parse(text, format: .jsonLines)
-    var a = try SequenceDatasetBatches(data, batchSize: 3, seed: 4)
+    var a = try SequencePairs<Float>(data, batchSize: 3, seed: 4)
     #expect(a.batchesPerEpoch == 3)
     var seen: [Float] = []
     for _ in 0..<3 {
@@ -90,7 +90,7 @@ struct SequenceFileTests {
     #expect(a.position.epoch == 1)
     let saved = a.position
     let next = try a.nextBatch().batch
-    var b = try SequenceDatasetBatches(data, batchSize: 3, seed: 4)
+    var b = try SequencePairs<Float>(data, batchSize: 3, seed: 4)
     try b.restore(saved)
     #expect(try b.nextBatch().batch == next)
   }

@@ -45,7 +45,7 @@ struct LanguageModelTests {
     #expect(before > 2)
     #expect(after < 0.25, "validation loss \(after) nats/char")
 
-    let generator = try Generator(network: net)
+    let generator = try TextSampler(network: net)
     var rng = SeededGenerator(seed: 0)
     var streamed: [UInt8] = []
     let drawn = try generator.generateText(
@@ -62,7 +62,7 @@ struct LanguageModelTests {
     var net = try RecurrentNetwork<Float>(
       .languageModel(cell: .gru, vocabularySize: vocabulary.count, embeddingSize: 3, hiddenSize: 5, layers: 1))
     net.headBias.scalars[Int(vocabulary.endToken)] = 3
-    let generator = try Generator(network: net)
+    let generator = try TextSampler(network: net)
     var rng = SeededGenerator(seed: 2)
     var streamed: [UInt8] = []
     let drawn = try generator.generateText(

@@ -164,7 +164,7 @@ struct TrainingDataTests {
     let third = try data.nextBatch()
     #expect(third.continuesPrevious)
     #expect(third.batch.inputs == .tokens([6, 17, 7, 18, 8, 19]))
-    #expect(throws: ModelError.self) {
+    #expect(throws: TrainingDataError.self) {
       try data.restore(DataPosition(epoch: 0, batchIndex: 3, generator: SeededGenerator(seed: 1)))
     }
   }

@@ -114,10 +114,10 @@ struct OptimizerTests {
 
   @Test("invalid hyperparameters are rejected with a message")
   func validation() {
-    #expect(throws: ModelError.self) { try Optimizer.sgd(learningRate: -1).validate() }
-    #expect(throws: ModelError.self) { try Optimizer.sgd(learningRate: 0.1, nesterov: true).validate() }
-    #expect(throws: ModelError.self) { try Optimizer.adam(beta1: 1).validate() }
-    #expect(throws: ModelError.self) { try Optimizer.rmsprop(alpha: 1.5).validate() }
+    #expect(throws: OptimizerError.self) { try Optimizer.sgd(learningRate: -1).validate() }
+    #expect(throws: OptimizerError.self) { try Optimizer.sgd(learningRate: 0.1, nesterov: true).validate() }
+    #expect(throws: OptimizerError.self) { try Optimizer.adam(beta1: 1).validate() }
+    #expect(throws: OptimizerError.self) { try Optimizer.rmsprop(alpha: 1.5).validate() }
   }
 }
 

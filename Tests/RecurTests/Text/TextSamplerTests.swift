@@ -3,7 +3,7 @@ import Testing
 
 @testable import Recur
 
-@Suite("Generator: lean one-token steps and sampling")
+@Suite("TextSampler: lean one-token steps and sampling")
 struct GeneratorTests {
   static let cells: [CellKind] = [.rnn(.tanh), .gated(.tanh), .lstm, .gru]
 
@@ -17,7 +17,7 @@ struct GeneratorTests {
     let net = try Self.model(cell)
     let tokens = EvaluationTests.randomTokens(25, vocabulary: 11, seed: 9).map(Int.init)
     let (outputs, finalState) = try net.outputs(for: SequenceBatch(tokens: [tokens], targets: [tokens]))
-    let generator = try Generator(network: net)
+    let generator = try TextSampler(network: net)
     for (t, token) in tokens.enumerated() {
       generator.step(token)
       let expected = Array(outputs.scalars[(t * 11)..<((t + 1) * 11)])
@@ -38,7 +38,7 @@ struct GeneratorTests {
 
   @Test("sampling/the same seed gives the same text, another seed another")
   func seededSampling() throws {
-    let generator = try Generator(network: try Self.model(.lstm))
+    let generator = try TextSampler(network: try Self.model(.lstm))
     func draw(_ seed: UInt64) throws -> [Int] {
       var rng = SeededGenerator(seed: seed)
       return try generator.generate(prime: [1, 2], count: 60, options: .init(temperature: 1.3), using: &rng)
@@ -56,7 +56,7 @@ struct GeneratorTests {
 
   @Test("sampling/draws follow softmax(z / τ)")
   func distribution() throws {
-    let generator = try Generator(network: try Self.model(.gru))
+    let generator = try TextSampler(network: try Self.model(.gru))
     generator.step(3)
     for temperature in [1.0, 0.5] {
       let z = generator.withLogits { Array($0) }
@@ -73,7 +73,7 @@ struct GeneratorTests {
 
   @Test("sampling/top-k draws only among the k largest logits; τ = 0 is greedy")
   func topK() throws {
-    let generator = try Generator(network: try Self.model(.lstm, vocabulary: 30))
+    let generator = try TextSampler(network: try Self.model(.lstm, vocabulary: 30))
     var rng = SeededGenerator(seed: 8)
     generator.step(0)
     for _ in 0..<300 {
@@ -92,7 +92,7 @@ struct GeneratorTests {
     var net = try Self.model(.gru)
     net.headWeight.zero()
     net.headBias.scalars = [1, 3, 2, 3, 3, 0, 0, 0, 0, 0, 0]
-    let generator = try Generator(network: net)
+    let generator = try TextSampler(network: net)
     generator.step(0)
     var rng = SeededGenerator(seed: 5)
     var seen = Set<Int>()
@@ -111,7 +111,7 @@ struct GeneratorTests {
       let sorted = values.sorted(by: >)
       for k in 1...count {
         var scratch = values
-        let found = scratch.withUnsafeMutableBufferPointer { Generator.kthLargest(k, in: $0.baseAddress!, count: count) }
+        let found = scratch.withUnsafeMutableBufferPointer { TextSampler.kthLargest(k, in: $0.baseAddress!, count: count) }
         #expect(found == sorted[k - 1], "count \(count), k \(k)")
       }
     }
@@ -121,7 +121,7 @@ struct GeneratorTests {
   func stopToken() throws {
     var net = try Self.model(.gru)
     net.headBias.scalars[5] = 6  // make token 5 (as if <end>) very likely
-    let generator = try Generator(network: net)
+    let generator = try TextSampler(network: net)
     var rng = SeededGenerator(seed: 3)
     let out = try generator.generate(prime: [0], count: 200, using: &rng, stopToken: 5)
     #expect(out.count < 200)
@@ -130,7 +130,7 @@ struct GeneratorTests {
 
   @Test("generation/bad options and networks are errors")
   func errors() throws {
-    let generator = try Generator(network: try Self.model(.rnn(.tanh)))
+    let generator = try TextSampler(network: try Self.model(.rnn(.tanh)))
     var rng = SeededGenerator(seed: 0)
     #expect(throws: ModelError.self) { try generator.generate(prime: [], count: 3, using: &rng) }
     #expect(throws: ModelError.self) { try generator.generate(prime: [11], count: 3, using: &rng) }
@@ -139,6 +139,6 @@ struct GeneratorTests {
     }
     #expect(throws: ModelError.self) { try generator.generate(prime: [1], count: 3, options: .init(topK: 0), using: &rng) }
     let vectors = try RecurrentNetwork<Float>(.init(cell: .lstm, inputSize: 3, hiddenSize: 4, outputSize: 3))
-    #expect(throws: ModelError.self) { try Generator(network: vectors) }
+    #expect(throws: ModelError.self) { try TextSampler(network: vectors) }
   }
 }

@@ -30,7 +30,7 @@ public struct SamplingOptions: Sendable, Equatable, Codable {
 /// hp = W_hh h_{t−1} + b_hh and xp = W_ih x_t + b_ih with matrix-vector products (each weight streamed once),
 /// then the cell's fused kernel; the bottom layer's xp is a row lookup in a precomputed table
 /// W_ih E^T + b_ih (V × G·H), since its input is an embedding row. The head is one more matrix-vector product.
-public final class Generator {
+public final class TextSampler {
   /// The network being stepped (its weights were copied at creation).
   public let network: RecurrentNetwork<Float>
   /// V, H, G·H and L.
@@ -58,7 +58,7 @@ public final class Generator {
   /// Whether a token has been read since the last reset (so that the logits predict something).
   public private(set) var hasPrediction = false
 
-  /// A generator for a token language model (embedding input, softmax output), starting from the zero state.
+  /// A sampler for a token language model (embedding input, softmax output), starting from the zero state.
   public init(network: RecurrentNetwork<Float>) throws {
     let config = network.configuration
     guard let E = config.embeddingSize, let embedding = network.embedding else {
@@ -206,7 +206,7 @@ public final class Generator {
     var threshold = -Float.infinity, tiesAllowed = Int.max
     if let k = options.topK, k < V {
       selection.update(from: logits, count: V)
-      threshold = Generator.kthLargest(k, in: selection, count: V)
+      threshold = TextSampler.kthLargest(k, in: selection, count: V)
       var greater = 0
       for i in 0..<V where logits[i] > threshold { greater += 1 }
       tiesAllowed = k - greater

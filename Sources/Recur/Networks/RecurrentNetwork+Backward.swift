@@ -1,0 +1,168 @@
+extension RecurrentNetwork {
+  /// Back-propagation through time: the loss of a batch and its gradient with respect to every parameter,
+  /// accumulated (`+=`) into `gradient` (a value of the same type; start from ``Parameterized/zeros()``).
+  ///
+  /// The forward pass keeps per-step caches; the backward pass walks them in reverse carrying
+  /// δ^{s_t} = ∂F_t/∂s_t, exactly as the chapter derives:
+  ///
+  ///     δ^{s_{t-1}} = (∂s_t/∂s_{t-1}) [∂L_t/∂s_t + δ^{s_t}],   ∂L_t/∂s_t = W^{oT} ∂L_t/∂z^2_t
+  ///     dL/dW^o = Σ_t (∂L_t/∂z^2_t) s_t^T,   dL/dW^o_0 = Σ_t ∂L_t/∂z^2_t
+  ///     dL/dW^{ss}_0 = Σ_t (∂s_t/∂z^1_t)(∂L_t/∂s_t + δ^{s_t})
+  ///
+  /// - Parameters:
+  /// With `finalTargets`, the loss is L_n(g_n, y_n) at each sequence's own last step n only (the chapter's
+  /// thought experiment in "Vanishing gradients and gating mechanisms", and the adding problem's loss): the head
+  /// reads s_n, ∂L_n/∂s_n = W^{oT} ∂L_n/∂z^2_n enters BPTT as the gradient of the final state, and no other step
+  /// has a loss. ‖δ^{s_n}‖, recorded at step n, is then that loss gradient itself.
+  ///
+  /// - Parameters:
+  ///   - batch: B sequences of inputs and targets (time-major, with lengths).
+  ///   - finalTargets: y_n for each sequence (the batch's own targets are then not read), or nil for the
+  ///     batch's per-step targets.
+  ///   - loss: L_elt.
+  ///   - reduction: how element losses combine (the chapter's J(W) by default).
+  ///   - initialState: s_0, or nil for zeros.
+  ///   - gradient: receives dJ/dW for every parameter, accumulated.
+  ///   - workspace: reusable buffers (one per training loop).
+  ///   - dropoutGenerator: when given and the configuration has dropout, the pass trains with dropout: one
+  ///     number is drawn from the generator, and the masks of every layer and sequence follow from it (so
+  ///     that a data-parallel ``Trainer`` draws the same masks on any number of ranks); nil means no dropout
+  ///     (evaluation).
+  ///   - recordFutureLossGradients: also return ‖δ^{s_t}‖ for every layer and step.
+  ///   - finalStateGradient: dJ/ds_T from a loss on the final state (used by gradient checks), or nil.
+  public func accumulateGradient(
+    for batch: SequenceBatch<Scalar>, finalTargets: FinalStepTargets<Scalar>? = nil, loss: ElementLoss,
+    reduction: LossReduction = .meanOverSequences, initialState: RecurrentState<Scalar>? = nil,
+    into gradient: inout RecurrentNetwork, workspace: NetworkWorkspace<Scalar>? = nil,
+    dropoutGenerator: inout SeededGenerator?, recordFutureLossGradients: Bool = false,
+    finalStateGradient: RecurrentState<Scalar>? = nil
+  ) throws -> LossResult<Scalar> {
+    var masks: DropoutMasks? = nil
+    if configuration.dropout > 0, var generator = dropoutGenerator {
+      masks = DropoutMasks(key: generator.next(), firstStream: 0)
+      dropoutGenerator = generator
+    }
+    return try accumulateGradient(
+      for: batch, finalTargets: finalTargets, loss: loss, reduction: reduction, globalScale: nil,
+      initialState: initialState, into: &gradient, workspace: workspace, dropout: masks,
+      recordFutureLossGradients: recordFutureLossGradients, finalStateGradient: finalStateGradient)
+  }
+
+  /// ``accumulateGradient(for:finalTargets:loss:reduction:initialState:into:workspace:dropoutGenerator:recordFutureLossGradients:finalStateGradient:)``
+  /// for one rank's share of a larger batch: the loss sum is scaled by `globalScale` (the reduction's factor
+  /// for the whole batch) when given, and dropout uses `dropout`'s masks for the rows' global sequence indices.
+  @_specialize(where Scalar == Float)
+  func accumulateGradient(
+    for batch: SequenceBatch<Scalar>, finalTargets: FinalStepTargets<Scalar>? = nil, loss: ElementLoss,
+    reduction: LossReduction, globalScale: Double?, initialState: RecurrentState<Scalar>?,
+    into gradient: inout RecurrentNetwork, workspace: NetworkWorkspace<Scalar>?, dropout: DropoutMasks?,
+    recordFutureLossGradients: Bool = false, finalStateGradient: RecurrentState<Scalar>? = nil
+  ) throws -> LossResult<Scalar> {
+    try validate(batch, loss: loss, finalTargets: finalTargets)
+    let ws = workspace ?? NetworkWorkspace()
+    let T = batch.steps, B = batch.batchSize, rows = T * B
+    let H = configuration.hiddenSize, V = configuration.outputSize
+    let useDropout = dropout != nil && configuration.dropout > 0
+    let result: LossResult<Scalar> = {
+      let pass = forwardLoss(
+        batch, finalTargets: finalTargets, loss: loss, reduction: reduction, initialState: initialState,
+        workspace: ws, dropout: useDropout ? dropout : nil, differentiate: true, globalScale: globalScale)
+      let dz = ws.dLogits.pointer
+
+      // Output layer: dW^o += dZ^T S, dW^o_0 += Σ_t dZ_t, ∂L_t/∂s_t = dZ W^o (for the head's rows: every
+      // step, or each sequence's last).
+      gradient.headWeight.withMutablePointer { dw in
+        Scalar.gemm(
+          transposeA: true, transposeB: false, m: V, n: H, k: pass.rows, alpha: 1, a: dz, lda: V, b: pass.top,
+          ldb: H, beta: 1, c: dw, ldc: H)
+      }
+      gradient.headBias.withMutablePointer { Scalar.sumRows(rows: pass.rows, width: V, a: dz, lda: V, out: $0) }
+      let dTop = ws.dTop.reserve(rows * H)
+      var finalStateGradient = finalStateGradient
+      if finalTargets != nil {
+        // ∂L_n/∂s_n of the top layer joins dJ/ds_T; no step's output carries a loss.
+        var ds = finalStateGradient ?? zeroState(batch: B)
+        headWeight.withPointer { w in
+          ds.h[configuration.layers - 1].withMutablePointer { dsn in
+            Scalar.gemm(
+              transposeA: false, transposeB: false, m: B, n: H, k: V, alpha: 1, a: dz, lda: V, b: w, ldb: H,
+              beta: 1, c: dsn, ldc: H)
+          }
+        }
+        finalStateGradient = ds
+        dTop.update(repeating: 0, count: rows * H)
+      } else {
+        headWeight.withPointer { w in
+          Scalar.gemm(
+            transposeA: false, transposeB: false, m: rows, n: H, k: V, alpha: 1, a: dz, lda: V, b: w, ldb: H,
+            beta: 0, c: dTop, ldc: H)
+        }
+      }
+      let (sum, count, scale, finalState) = (pass.sum, pass.count, pass.scale, pass.finalState)
+
+      // The recurrent layers, through time.
+      let stackInputSize = stack.inputSize
+      let dInput = ws.dInput.reserve(rows * stackInputSize)
+      let lengths = batch.lengths.contains { $0 < T } ? batch.lengths : nil
+      let initialGradient: RecurrentState<Scalar>
+      if ws.usedTokenTable, case .tokens(let ids) = batch.inputs {
+        // The bottom layer adds dL/dE itself (see EmbeddedTokens).
+        initialGradient = withTokens(ids) { tokens in
+          gradient.embedding!.withMutablePointer { dTable in
+            stack.backward(
+              input: UnsafePointer(ws.embedded.pointer), steps: T, batch: B, lengths: lengths, outputGradient: dTop,
+              finalStateGradient: finalStateGradient, workspace: ws.stack, gradient: &gradient.stack,
+              inputGradient: nil, recordDeltaNorms: recordFutureLossGradients, tokens: tokens,
+              embeddingGradient: dTable)
+          }
+        }
+      } else {
+        initialGradient = withStackInputPointer(batch, workspace: ws) { x in
+          stack.backward(
+            input: x, steps: T, batch: B, lengths: lengths, outputGradient: dTop,
+            finalStateGradient: finalStateGradient, workspace: ws.stack, gradient: &gradient.stack,
+            inputGradient: dInput, recordDeltaNorms: recordFutureLossGradients)
+        }
+      }
+
+      var inputGradient: Tensor<Scalar>? = nil
+      switch batch.inputs {
+      case .vectors(_, let features):
+        inputGradient = Tensor(
+          shape: [T, B, features], scalars: Array(UnsafeBufferPointer(start: dInput, count: rows * features)))
+      case .tokens where ws.usedTokenTable:
+        break  // dE is already accumulated.
+      case .tokens(let ids):
+        // dE[id] += dL/dx for the row's token (through the embedding dropout mask).
+        let E = stackInputSize
+        if ws.usedEmbeddingDropout {
+          Dropout.backward(count: rows * E, mask: ws.embeddingMask.pointer, gradient: dInput)
+        }
+        gradient.embedding!.withMutablePointer { dTable in
+          for (r, id) in ids.enumerated() {
+            let row = dTable + Int(id) * E, src = dInput + r * E
+            for j in 0..<E { row[j] += src[j] }
+          }
+        }
+      }
+      return LossResult(
+        loss: sum * scale, elementLossSum: sum, elementCount: count, finalState: finalState,
+        initialStateGradient: initialGradient, inputGradient: inputGradient,
+        futureLossGradientNorms: recordFutureLossGradients ? ws.stack.deltaNorms.map { $0.map { $0.squareRoot() } } : nil)
+    }()
+    return result
+  }
+
+  /// The loss of a batch and its gradient (a fresh value of the network's type), without dropout.
+  public func gradient(
+    for batch: SequenceBatch<Scalar>, loss: ElementLoss, reduction: LossReduction = .meanOverSequences,
+    initialState: RecurrentState<Scalar>? = nil, workspace: NetworkWorkspace<Scalar>? = nil
+  ) throws -> (result: LossResult<Scalar>, gradient: RecurrentNetwork) {
+    var g = zeros()
+    var noDropout: SeededGenerator? = nil
+    let r = try accumulateGradient(
+      for: batch, loss: loss, reduction: reduction, initialState: initialState, into: &g, workspace: workspace,
+      dropoutGenerator: &noDropout)
+    return (r, g)
+  }
+}
