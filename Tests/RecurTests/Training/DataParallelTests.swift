@@ -208,6 +208,27 @@ struct DataParallelTests {
     #expect(two[0] == two[1])
   }
 
+  @Test("The parameter checksum: equal weights pass, a rank with other weights is named on every rank")
+  func parameterChecksum() throws {
+    let data = try TrainerTests.pairs()
+    let results = try ThreadRanks.run(size: 2) { communicator -> [String] in
+      var messages: [String] = []
+      for differ in [false, true] {
+        let net = try RecurrentNetwork<Float>(TrainerTests.languageModel, seed: differ && communicator.rank == 1 ? 9 : 3)
+        let trainer = try Trainer(network: net, data: data, options: TrainerTests.options(steps: 4))
+        trainer.communicator = communicator
+        do {
+          try trainer.checkParametersAgree()
+          messages.append("agree")
+        } catch { messages.append(String(describing: error)) }
+      }
+      return messages
+    }
+    #expect(results[0] == results[1])
+    #expect(results[0][0] == "agree")
+    #expect(results[0][1].contains("the parameters of 1 of 2 ranks differ from rank 0's"))
+  }
+
   @Test("Ranks started with different settings are refused, naming the setting")
   func differentSettings() throws {
     let results = try ThreadRanks.run(size: 2) { communicator -> String in
