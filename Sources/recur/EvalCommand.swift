@@ -37,10 +37,10 @@ struct EvalCommand: ParsableCommand {
   }
 
   /// The tokens evaluated: the whole text or its last part.
-  func tokens(of model: LanguageModelFile) throws -> [Int32] {
-    let bytes = try readTextFile(text)
-    let all = try oneLine(text) { try model.vocabulary.encode(utf8: bytes) }
-    let tokens = last.map { Array(all.suffix(Int((Double(all.count) * $0).rounded(.down)))) } ?? all
+  func tokens(of model: LanguageModelFile) throws -> TokenSequence {
+    // A plain text, or a token file of `recur prepare` (mapped).
+    let all = try TextInput(path: text, given: model.vocabulary) { model.vocabulary.kind }.tokens
+    let tokens = last.map { all.slice((all.count - Int((Double(all.count) * $0).rounded(.down)))..<all.count) } ?? all
     guard tokens.count >= 2 else {
       throw CLIError("the text to evaluate has \(tokens.count) character\(tokens.count == 1 ? "" : "s"); it needs at least 2")
     }

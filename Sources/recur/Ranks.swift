@@ -82,6 +82,12 @@ enum Ranks {
   /// The settings every rank must share for a run: each option of the command line as given, and digests
   /// of the files it reads.
   static func sharedSettings(files: [(name: String, bytes: [UInt8])]) -> [(name: String, value: String)] {
+    sharedSettings(digests: files.map { ($0.name, fingerprint($0.bytes)) })
+  }
+
+  /// The settings every rank must share: each option of the command line as given, and the digests of the
+  /// files it reads.
+  static func sharedSettings(digests: [(name: String, digest: String)]) -> [(name: String, value: String)] {
     var settings: [(name: String, value: String)] = []
     let arguments = Array(CommandLine.arguments.dropFirst())
     var i = 0
@@ -103,7 +109,7 @@ enum Ranks {
       }
       i += 1
     }
-    for file in files { settings.append(("content of \(file.name)", fingerprint(file.bytes))) }
+    for file in digests { settings.append(("content of \(file.name)", file.digest)) }
     return settings
   }
 }

@@ -7,7 +7,7 @@ struct RecurCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "recur",
     abstract: "State machines and recurrent neural networks: train, sample, evaluate and inspect.",
-    subcommands: [DemoCommand.self, TaskCommand.self, GradientsCommand.self, FitCommand.self, PredictCommand.self, ExtractCommand.self, Bench.self, TrainCommand.self, SampleCommand.self, EvalCommand.self]
+    subcommands: [DemoCommand.self, TaskCommand.self, GradientsCommand.self, FitCommand.self, PredictCommand.self, ExtractCommand.self, Bench.self, TrainCommand.self, SampleCommand.self, EvalCommand.self, PrepareCommand.self]
   )
 
   /// Runs the command line. A mistake in it (an unknown option, a value that is not a number) is one line on

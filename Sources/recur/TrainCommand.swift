@@ -130,7 +130,7 @@ struct TrainPlan {
   /// How validation is computed.
   enum Validation {
     /// One-stream-per-B evaluation of the held-out tokens.
-    case stream(tokens: [Int32], streams: Int)
+    case stream(tokens: TokenSequence, streams: Int)
     /// The mean loss of the held-out lines' pairs.
     case sequences([SequenceBatch<Float>])
   }
@@ -157,8 +157,6 @@ struct TrainPlan {
     if let t = c.time, !(t.isFinite && t > 0) { throw CLIError("--time must be a positive number of seconds") }
     guard c.validateEvery >= 1 else { throw CLIError("--validate-every must be at least 1") }
     guard c.warmup >= 0 else { throw CLIError("--warmup must be 0 or more") }
-    let bytes = try readTextFile(c.text)
-
     // The starting checkpoint, if any, decides the vocabulary and (for --init) the model's shape.
     let start: LanguageModelFile? = try (c.resume ?? c.initFrom).map {
       try LanguageModelFile(path: $0, option: c.resume != nil ? "--resume" : "--init")
@@ -166,19 +164,17 @@ struct TrainPlan {
     let saved = start?.checkpoint.metadata ?? [:]
 
     // Vocabulary and mode.
-    var vocabulary: Vocabulary
-    if let start {
-      vocabulary = start.vocabulary
-      if let v = c.vocabulary, v != vocabulary.kind.rawValue {
-        throw CLIError("--vocabulary \(v) differs from the checkpoint's \(vocabulary.kind.rawValue) vocabulary")
-      }
-    } else {
+    if let start, let v = c.vocabulary, v != start.vocabulary.kind.rawValue {
+      throw CLIError("--vocabulary \(v) differs from the checkpoint's \(start.vocabulary.kind.rawValue) vocabulary")
+    }
+    // A plain text (16-bit ids once encoded) or a token file of `recur prepare` (mapped).
+    let input = try TextInput(path: c.text, given: start?.vocabulary) {
       guard let kind = Vocabulary.Kind(rawValue: c.vocabulary ?? "characters") else {
         throw CLIError("--vocabulary must be characters or bytes, got '\(c.vocabulary ?? "")'")
       }
-      vocabulary = try oneLine(c.text) { try Vocabulary(kind: kind, text: bytes) }
+      return kind
     }
-    let tokens = try oneLine(c.text) { try vocabulary.encode(utf8: bytes) }
+    let vocabulary = input.vocabulary, tokens = input.tokens
     self.vocabulary = vocabulary
     let savedMode = c.resume != nil ? start.flatMap { $0.mode } : nil
     guard let mode = TextMode(rawValue: c.mode ?? savedMode?.rawValue ?? "stream") else {
@@ -199,12 +195,12 @@ struct TrainPlan {
     let batchSize = c.batchSize ?? savedInt(TextMetadata.batchSize) ?? 32
     guard (1...100_000).contains(batchSize) else { throw CLIError("--batch-size must be in 1…100000, got \(batchSize)") }
     try Ranks.checkBatch(batchSize)
-    sharedSettings = Ranks.communicator.size > 1 ? Ranks.sharedSettings(files: [("--text", bytes)]) : []
+    sharedSettings = Ranks.communicator.size > 1 ? Ranks.sharedSettings(digests: [("--text", input.digest)]) : []
     if let t = c.seqLen, !(1...1_000_000).contains(t) { throw CLIError("--seq-len must be in 1…1000000, got \(t)") }
     self.batchSize = batchSize
 
     let cut = tokens.count - Int((Double(tokens.count) * validationFraction).rounded(.down))
-    let training = Array(tokens[..<cut]), held = Array(tokens[cut...])
+    let training = tokens.slice(0..<cut), held = tokens.slice(cut..<tokens.count)
     switch mode {
     case .stream:
       let T = c.seqLen ?? savedInt(TextMetadata.sequenceLength) ?? 64
@@ -222,25 +218,31 @@ struct TrainPlan {
             + "\(batchSize) streams × \(T) steps need \(batchSize * T + 1); lower --batch-size or --seq-len")
       }
       sequenceLength = T
-      data = try oneLine("") { try TextBatches<Float>.stream(tokens: training, batchSize: batchSize, steps: T) }
+      var streams = try oneLine("") { try StreamBatches(tokens: training, batchSize: batchSize, steps: T) }
+      // A rank of an MPI run reads only its own streams of the text.
+      if Ranks.communicator.size > 1 {
+        streams.ownedStreams = DataParallel.rows(
+          batch: batchSize, rank: Ranks.communicator.rank, ranks: Ranks.communicator.size)
+      }
+      data = TextBatches(.stream(streams))
       validation = held.count >= 2 ? .stream(tokens: held, streams: min(batchSize, held.count - 1)) : nil
     case .lines, .documents:
       let segmentation = mode.segmentation!
       let all = try oneLine(c.text) {
         try SequenceBatches(
-          tokens: tokens, vocabulary: vocabulary, segmentation: segmentation, batchSize: 1, maxSteps: Int.max / 2)
+          tokens: Array(tokens), vocabulary: vocabulary, segmentation: segmentation, batchSize: 1, maxSteps: Int.max / 2)
       }
       let longest = all.sequences.map(\.count).max() ?? 0
       let T = c.seqLen ?? savedInt(TextMetadata.sequenceLength) ?? (longest + 1)
       sequenceLength = T
       let sequences = try oneLine(c.text) {
         try SequenceBatches(
-          tokens: training, vocabulary: vocabulary, segmentation: segmentation, batchSize: batchSize, maxSteps: T,
+          tokens: Array(training), vocabulary: vocabulary, segmentation: segmentation, batchSize: batchSize, maxSteps: T,
           bucketByLength: true, seed: c.seed)
       }
       data = TextBatches(.sequences(sequences))
       if let heldOut = try? SequenceBatches(
-        tokens: held, vocabulary: vocabulary, segmentation: segmentation, batchSize: batchSize, maxSteps: T)
+        tokens: Array(held), vocabulary: vocabulary, segmentation: segmentation, batchSize: batchSize, maxSteps: T)
       {
         validation = .sequences(
           stride(from: 0, to: heldOut.sequences.count, by: batchSize).map {

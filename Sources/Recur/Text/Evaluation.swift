@@ -39,10 +39,10 @@ extension RecurrentNetwork {
   ///   - communicator: with several ranks, each evaluates its share of the B streams
   ///     (``DataParallel/rows(batch:rank:ranks:)``) and the sums are reduced, so every rank returns the
   ///     figure of the whole text (with B = 1, rank 0 does all the work).
-  public func evaluateLanguageModel(
-    on tokens: [Int32], streams: Int = 1, chunkLength: Int = 256, workspace: NetworkWorkspace<Scalar>? = nil,
+  public func evaluateLanguageModel<Tokens: RandomAccessCollection<Int32>>(
+    on tokens: Tokens, streams: Int = 1, chunkLength: Int = 256, workspace: NetworkWorkspace<Scalar>? = nil,
     communicator: (any Communicator)? = nil
-  ) throws -> LanguageModelEvaluation {
+  ) throws -> LanguageModelEvaluation where Tokens.Index == Int {
     guard configuration.embeddingSize != nil, configuration.outputActivation == .softmax else {
       throw ModelError("evaluation as a language model needs token inputs and a softmax output")
     }
@@ -65,8 +65,8 @@ extension RecurrentNetwork {
         var x = [Int32](repeating: 0, count: T * n), y = [Int32](repeating: 0, count: T * n)
         for b in mine {
           for t in 0..<T {
-            x[t * n + b - b0] = tokens[b * L + start + t]
-            y[t * n + b - b0] = tokens[b * L + start + t + 1]
+            x[t * n + b - b0] = tokens[tokens.startIndex + b * L + start + t]
+            y[t * n + b - b0] = tokens[tokens.startIndex + b * L + start + t + 1]
           }
         }
         let batch = try SequenceBatch<Scalar>(steps: T, batchSize: n, inputs: .tokens(x), targets: .classes(y))
