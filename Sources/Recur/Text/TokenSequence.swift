@@ -242,7 +242,7 @@ public struct TokenFile: Sendable {
     // Pass 2: the ids, into a temporary file beside the output.
     let idBytes = vocabulary.count <= 0x10000 ? 2 : 4
     let temporary = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).\(getpid()).tmp")
-    FileManager.default.createFile(atPath: temporary.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: temporary.path, contents: nil)
     guard let out = FileHandle(forWritingAtPath: temporary.path) else {
       throw TextError.invalid("cannot write \(temporary.path)")
     }
