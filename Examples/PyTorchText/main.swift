@@ -27,11 +27,11 @@ do {
     "\(url.lastPathComponent): \(configuration.layers)-layer \(configuration.cell), H = \(configuration.hiddenSize),",
     "\(vocabulary.count) tokens, \(checkpoint.network.parameterCount) parameters")
 
-  let generator = try TextSampler(network: checkpoint.network)
+  let sampler = try TextSampler(network: checkpoint.network)
   var random = SeededGenerator(seed: 1)
   for temperature in [0.0, 0.5] {
     print("\n— temperature \(temperature):")
-    try generator.generateText(
+    try sampler.generateText(
       vocabulary: vocabulary, mode: .stream, prime: prime, length: 240,
       options: SamplingOptions(temperature: temperature), using: &random
     ) { bytes in print(String(decoding: bytes, as: UTF8.self), terminator: "") }

@@ -155,7 +155,7 @@ extension DemoSection {
 
     // ‖δ^{s_t}‖ through time for the trained networks on the task's own sequences.
     var g = SeededGenerator(seed: 8)
-    let data: TaskBatch<Float> = try task.makeBatch(size: 32, generator: &g)
+    let data: TrainingBatch<Float> = try task.makeBatch(size: 32, generator: &g)
     let profiles = try trained.map { name, network in
       try GradientFlow.profile(of: network, on: data.batch, targets: data.lastStepTargets(), loss: .squaredError, name: name)
     }

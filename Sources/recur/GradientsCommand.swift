@@ -77,7 +77,7 @@ struct GradientsCommand: ParsableCommand {
         let storedLength = Int(loaded.metadata["task.length"] ?? "") ?? 0
         let t = try BuiltInTasks.make(taskName, length: storedLength > 0 ? storedLength : length)
         var g = SeededGenerator(seed: seed)
-        let data: TaskBatch<Float> = try t.makeBatch(size: batchSize, generator: &g)
+        let data: TrainingBatch<Float> = try t.makeBatch(size: batchSize, generator: &g)
         profiles = [
           try GradientFlow.profile(
             of: network, on: data.batch, targets: data.lastStepTargets(), loss: t.loss,
@@ -91,7 +91,7 @@ struct GradientsCommand: ParsableCommand {
     } else if let task {
       let t = try BuiltInTasks.make(task, length: length)
       var g = SeededGenerator(seed: seed)
-      let data: TaskBatch<Double> = try t.makeBatch(size: batchSize, generator: &g)
+      let data: TrainingBatch<Double> = try t.makeBatch(size: batchSize, generator: &g)
       profiles = try cellKinds().map { cell in
         let network = try RecurrentNetwork<Double>(t.networkConfiguration(cell: cell, hiddenSize: hidden), seed: seed)
         return try GradientFlow.profile(of: network, on: data.batch, targets: data.lastStepTargets(), loss: t.loss)

@@ -349,7 +349,7 @@ struct TrainPlan {
     // I inputs (a vocabulary of I tokens when embedded in E), V outputs.
     let H = Double(c.hiddenSize), I = Double(c.inputSize), V = Double(c.outputSize)
     let E = Double(c.embeddingSize ?? c.inputSize), embedding = c.embeddingSize == nil ? 0 : I * E
-    let L = Double(c.layers), G = Double(c.cell.cell.gateCount), W = Double(c.cell.cell.cacheWidth)
+    let L = Double(c.layers), G = Double(c.cell.gateCount), W = Double(c.cell.cacheWidth)
     let parameters = embedding + G * H * (E + H + 2) + (L - 1) * G * H * (2 * H + 2) + V * (H + 1)
     let rows = Double(batch) * Double(steps)
     let perLayer = rows * H * (3 * G + W + 4)

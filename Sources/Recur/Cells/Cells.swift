@@ -4,19 +4,19 @@
 ///
 /// with W^{sx} = `weight_ih`, W^{ss} = `weight_hh` and W^{ss}_0 = `bias_ih + bias_hh`. G = 1. With f_s = tanh or
 /// ReLU this is PyTorch's `nn.RNN`.
-public struct ElmanCell: RecurrentCell {
+struct ElmanCell: RecurrentCell {
   /// f_s, applied element-wise.
-  public var activation: Activation
+  var activation: Activation
   /// A chapter RNN cell with f_s = `activation` (tanh by default, as the chapter suggests).
-  public init(activation: Activation = .tanh) { self.activation = activation }
+  init(activation: Activation = .tanh) { self.activation = activation }
 
-  public var gateCount: Int { 1 }
-  public var hasMemoryCell: Bool { false }
-  public var cacheWidth: Int { 0 }
-  public var separateRecurrentGradient: Bool { false }
+  var gateCount: Int { 1 }
+  var hasMemoryCell: Bool { false }
+  var cacheWidth: Int { 0 }
+  var separateRecurrentGradient: Bool { false }
 
   @_specialize(where S == Float)
-  public func forward<S: RecurScalar>(
+  func forward<S: RecurScalar>(
     batch: Int, hidden: Int, xp: UnsafePointer<S>, hp: UnsafePointer<S>,
     hPrev: UnsafePointer<S>, cPrev: UnsafePointer<S>?,
     h: UnsafeMutablePointer<S>, c: UnsafeMutablePointer<S>?, cache: UnsafeMutablePointer<S>
@@ -26,7 +26,7 @@ public struct ElmanCell: RecurrentCell {
   }
 
   @_specialize(where S == Float)
-  public func backward<S: RecurScalar>(
+  func backward<S: RecurScalar>(
     batch: Int, hidden: Int, cache: UnsafePointer<S>,
     hPrev: UnsafePointer<S>, cPrev: UnsafePointer<S>?, h: UnsafePointer<S>, c: UnsafePointer<S>?,
     dh: UnsafePointer<S>, dc: UnsafePointer<S>?,
@@ -46,19 +46,19 @@ public struct ElmanCell: RecurrentCell {
 ///
 /// G = 2, gate order (g, candidate): rows 0..<H of `weight_ih` are W^{gx}, rows H..<2H are W^{sx}; likewise
 /// `weight_hh` holds W^{gs} then W^{ss}. The gate offset is the first H entries of `bias_ih + bias_hh`.
-public struct GatedCell: RecurrentCell {
+struct GatedCell: RecurrentCell {
   /// f_s of the candidate state.
-  public var activation: Activation
+  var activation: Activation
   /// A gated RNN cell whose candidate state uses f_s = `activation` (the gate g_t is always a sigmoid).
-  public init(activation: Activation = .tanh) { self.activation = activation }
+  init(activation: Activation = .tanh) { self.activation = activation }
 
-  public var gateCount: Int { 2 }
-  public var hasMemoryCell: Bool { false }
-  public var cacheWidth: Int { 2 }
-  public var separateRecurrentGradient: Bool { false }
+  var gateCount: Int { 2 }
+  var hasMemoryCell: Bool { false }
+  var cacheWidth: Int { 2 }
+  var separateRecurrentGradient: Bool { false }
 
   @_specialize(where S == Float)
-  public func forward<S: RecurScalar>(
+  func forward<S: RecurScalar>(
     batch: Int, hidden: Int, xp: UnsafePointer<S>, hp: UnsafePointer<S>,
     hPrev: UnsafePointer<S>, cPrev: UnsafePointer<S>?,
     h: UnsafeMutablePointer<S>, c: UnsafeMutablePointer<S>?, cache: UnsafeMutablePointer<S>
@@ -67,7 +67,7 @@ public struct GatedCell: RecurrentCell {
   }
 
   @_specialize(where S == Float)
-  public func backward<S: RecurScalar>(
+  func backward<S: RecurScalar>(
     batch: Int, hidden: Int, cache: UnsafePointer<S>,
     hPrev: UnsafePointer<S>, cPrev: UnsafePointer<S>?, h: UnsafePointer<S>, c: UnsafePointer<S>?,
     dh: UnsafePointer<S>, dc: UnsafePointer<S>?,
@@ -86,16 +86,16 @@ public struct GatedCell: RecurrentCell {
 ///     c_t = f ∗ c_{t-1} + i ∗ g,   h_t = o ∗ tanh(c_t)
 ///
 /// The chapter's "memory cell" is c; h is the output state. G = 4.
-public struct LSTMCell: RecurrentCell {
+struct LSTMCell: RecurrentCell {
   /// The LSTM cell (it has no settings: its activations are fixed by the equations).
-  public init() {}
-  public var gateCount: Int { 4 }
-  public var hasMemoryCell: Bool { true }
-  public var cacheWidth: Int { 4 }
-  public var separateRecurrentGradient: Bool { false }
+  init() {}
+  var gateCount: Int { 4 }
+  var hasMemoryCell: Bool { true }
+  var cacheWidth: Int { 4 }
+  var separateRecurrentGradient: Bool { false }
 
   @_specialize(where S == Float)
-  public func forward<S: RecurScalar>(
+  func forward<S: RecurScalar>(
     batch: Int, hidden: Int, xp: UnsafePointer<S>, hp: UnsafePointer<S>,
     hPrev: UnsafePointer<S>, cPrev: UnsafePointer<S>?,
     h: UnsafeMutablePointer<S>, c: UnsafeMutablePointer<S>?, cache: UnsafeMutablePointer<S>
@@ -104,7 +104,7 @@ public struct LSTMCell: RecurrentCell {
   }
 
   @_specialize(where S == Float)
-  public func backward<S: RecurScalar>(
+  func backward<S: RecurScalar>(
     batch: Int, hidden: Int, cache: UnsafePointer<S>,
     hPrev: UnsafePointer<S>, cPrev: UnsafePointer<S>?, h: UnsafePointer<S>, c: UnsafePointer<S>?,
     dh: UnsafePointer<S>, dc: UnsafePointer<S>?,
@@ -124,16 +124,16 @@ public struct LSTMCell: RecurrentCell {
 ///     n = tanh(W_in x + b_in + r ∗ (W_hn h + b_hn)),  h_t = (1 − z) ∗ n + z ∗ h_{t-1}
 ///
 /// G = 3. The reset gate scales the recurrent projection including its bias, so dL/dhp differs from dL/dxp.
-public struct GRUCell: RecurrentCell {
+struct GRUCell: RecurrentCell {
   /// The GRU cell (it has no settings: its activations are fixed by the equations).
-  public init() {}
-  public var gateCount: Int { 3 }
-  public var hasMemoryCell: Bool { false }
-  public var cacheWidth: Int { 4 }
-  public var separateRecurrentGradient: Bool { true }
+  init() {}
+  var gateCount: Int { 3 }
+  var hasMemoryCell: Bool { false }
+  var cacheWidth: Int { 4 }
+  var separateRecurrentGradient: Bool { true }
 
   @_specialize(where S == Float)
-  public func forward<S: RecurScalar>(
+  func forward<S: RecurScalar>(
     batch: Int, hidden: Int, xp: UnsafePointer<S>, hp: UnsafePointer<S>,
     hPrev: UnsafePointer<S>, cPrev: UnsafePointer<S>?,
     h: UnsafeMutablePointer<S>, c: UnsafeMutablePointer<S>?, cache: UnsafeMutablePointer<S>
@@ -142,7 +142,7 @@ public struct GRUCell: RecurrentCell {
   }
 
   @_specialize(where S == Float)
-  public func backward<S: RecurScalar>(
+  func backward<S: RecurScalar>(
     batch: Int, hidden: Int, cache: UnsafePointer<S>,
     hPrev: UnsafePointer<S>, cPrev: UnsafePointer<S>?, h: UnsafePointer<S>, c: UnsafePointer<S>?,
     dh: UnsafePointer<S>, dc: UnsafePointer<S>?,

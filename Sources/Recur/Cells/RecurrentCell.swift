@@ -9,8 +9,12 @@
 /// and the cell combines them element-wise in one fused kernel. In the chapter's notation for the plain
 /// RNN, W_ih is W^{sx}, W_hh is W^{ss} and b_ih + b_hh is W^{ss}_0.
 ///
-/// Shapes: xp, hp, dxp, dhp are B × GH; states are B × H; the cache is B × (``cacheWidth`` · H).
-public protocol RecurrentCell: Sendable {
+/// Shapes: xp, hp, dxp, dhp are B × GH; states are B × H; the cache is B × (`cacheWidth` · H).
+///
+/// The protocol is internal: the cells are the closed set ``CellKind`` names (a checkpoint stores the kind,
+/// and PyTorch's weight layout, the fused kernels and the memory plan follow from it), and a step works on raw
+/// pointers into the driver's buffers. A new cell is added inside Recur (see CONTRIBUTING.md).
+protocol RecurrentCell: Sendable {
   /// G, the number of H-wide gate blocks in the fused weight matrices.
   var gateCount: Int { get }
   /// Whether the state has a memory cell c besides the output state h (the LSTM).
@@ -20,14 +24,14 @@ public protocol RecurrentCell: Sendable {
   /// Whether dL/dhp differs from dL/dxp (true for the GRU, whose reset gate scales the recurrent part).
   var separateRecurrentGradient: Bool { get }
 
-  /// One step forward: s_t from xp_t, hp_t and s_{t-1} (h, and c when ``hasMemoryCell``).
+  /// One step forward: s_t from xp_t, hp_t and s_{t-1} (h, and c when `hasMemoryCell`).
   func forward<S: RecurScalar>(
     batch: Int, hidden: Int, xp: UnsafePointer<S>, hp: UnsafePointer<S>,
     hPrev: UnsafePointer<S>, cPrev: UnsafePointer<S>?,
     h: UnsafeMutablePointer<S>, c: UnsafeMutablePointer<S>?, cache: UnsafeMutablePointer<S>)
 
   /// One step back. In: dh = dL/dh_t (this step's loss and the future), dc = dL/dc_t from the future.
-  /// Out: dxp (and dhp when ``separateRecurrentGradient``), the direct part of dL/dh_{t-1} (not through
+  /// Out: dxp (and dhp when `separateRecurrentGradient`), the direct part of dL/dh_{t-1} (not through
   /// W_hh; the driver adds dhp · W_hh) and dL/dc_{t-1}.
   func backward<S: RecurScalar>(
     batch: Int, hidden: Int, cache: UnsafePointer<S>,
@@ -49,8 +53,17 @@ public enum CellKind: Sendable, Hashable, Codable, CustomStringConvertible {
   /// Gated recurrent unit, PyTorch's `nn.GRU`.
   case gru
 
+  /// G, the number of H-wide gate blocks in the fused weight matrices: 1 for the chapter's RNN, 2 for its
+  /// gated RNN, 4 for the LSTM (i, f, g, o), 3 for the GRU (r, z, n).
+  public var gateCount: Int { cell.gateCount }
+  /// Whether the state has a memory cell c besides the output state h (the LSTM).
+  public var hasMemoryCell: Bool { cell.hasMemoryCell }
+  /// The H-wide blocks a training pass caches per step and sequence for the backward step (for memory
+  /// estimates).
+  public var cacheWidth: Int { cell.cacheWidth }
+
   /// The cell that implements this kind.
-  public var cell: any RecurrentCell {
+  var cell: any RecurrentCell {
     switch self {
     case .rnn(let f): ElmanCell(activation: f)
     case .gated(let f): GatedCell(activation: f)

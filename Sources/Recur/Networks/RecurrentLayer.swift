@@ -1,4 +1,4 @@
-/// One recurrent layer: a cell (``RecurrentCell``) and its fused parameters, with PyTorch's shapes and names.
+/// One recurrent layer: a cell (one of ``CellKind``) and its fused parameters, with PyTorch's shapes and names.
 ///
 /// - `weightIH` (`weight_ih_l{k}`): G·H × I — the chapter's W^{sx} (and W^{gx} for the gated RNN)
 /// - `weightHH` (`weight_hh_l{k}`): G·H × H — the chapter's W^{ss} (and W^{gs})

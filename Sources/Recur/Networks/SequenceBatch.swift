@@ -73,22 +73,13 @@ public struct SequenceBatch<Scalar: RecurScalar>: Sendable, Equatable {
   /// A batch of real-valued sequence pairs of possibly different lengths: `inputs[i]` is x^{(i)}, a list of
   /// n^{(i)} vectors, and `targets[i]` is y^{(i)}, of the same length.
   public init(inputs: [[[Scalar]]], targets: [[[Scalar]]]) throws {
-    guard !inputs.isEmpty else { throw ModelError("a batch needs at least one sequence") }
-    guard inputs.count == targets.count else {
-      throw ModelError("\(inputs.count) input sequences but \(targets.count) target sequences")
-    }
-    let B = inputs.count
-    let T = inputs.map(\.count).max() ?? 0
-    guard T > 0 else { throw ModelError("every sequence in the batch is empty") }
+    let (B, T) = try Self.pairShape(inputs.map(\.count), targets.map(\.count))
     guard let I = inputs.first(where: { !$0.isEmpty })?.first?.count,
       let V = targets.first(where: { !$0.isEmpty })?.first?.count
     else { throw ModelError("every sequence in the batch is empty") }
     var x = [Scalar](repeating: 0, count: T * B * I)
     var y = [Scalar](repeating: 0, count: T * B * V)
     for b in 0..<B {
-      guard inputs[b].count == targets[b].count else {
-        throw ModelError("pair \(b): x has \(inputs[b].count) steps but y has \(targets[b].count)")
-      }
       for t in 0..<inputs[b].count {
         guard inputs[b][t].count == I else { throw ModelError("pair \(b), step \(t): x has \(inputs[b][t].count) features, expected \(I)") }
         guard targets[b][t].count == V else { throw ModelError("pair \(b), step \(t): y has \(targets[b][t].count) values, expected \(V)") }
@@ -104,25 +95,31 @@ public struct SequenceBatch<Scalar: RecurScalar>: Sendable, Equatable {
   /// A batch of token sequences with class targets of the same lengths (for example the chapter's language
   /// model pairs x = (<start>, c_1, …, c_k), y = (c_1, …, c_k, <end>)).
   public init(tokens: [[Int]], targets: [[Int]]) throws {
-    guard !tokens.isEmpty else { throw ModelError("a batch needs at least one sequence") }
-    guard tokens.count == targets.count else {
-      throw ModelError("\(tokens.count) input sequences but \(targets.count) target sequences")
-    }
-    let B = tokens.count
-    let T = tokens.map(\.count).max() ?? 0
-    guard T > 0 else { throw ModelError("every sequence in the batch is empty") }
+    let (B, T) = try Self.pairShape(tokens.map(\.count), targets.map(\.count))
     var x = [Int32](repeating: 0, count: T * B)
     var y = [Int32](repeating: -1, count: T * B)
     for b in 0..<B {
-      guard tokens[b].count == targets[b].count else {
-        throw ModelError("pair \(b): x has \(tokens[b].count) steps but y has \(targets[b].count)")
-      }
       for t in 0..<tokens[b].count {
         x[t * B + b] = Int32(truncatingIfNeeded: tokens[b][t])
         y[t * B + b] = Int32(truncatingIfNeeded: targets[b][t])
       }
     }
     try self.init(steps: T, batchSize: B, lengths: tokens.map(\.count), inputs: .tokens(x), targets: .classes(y))
+  }
+
+  /// B and T of a batch of (x, y) pairs with these lengths; throws a ``ModelError`` when there are none, the
+  /// counts differ, a pair's x and y differ in length, or every sequence is empty.
+  static func pairShape(_ inputLengths: [Int], _ targetLengths: [Int]) throws -> (batch: Int, steps: Int) {
+    guard !inputLengths.isEmpty else { throw ModelError("a batch needs at least one sequence") }
+    guard inputLengths.count == targetLengths.count else {
+      throw ModelError("\(inputLengths.count) input sequences but \(targetLengths.count) target sequences")
+    }
+    if let b = inputLengths.indices.first(where: { inputLengths[$0] != targetLengths[$0] }) {
+      throw ModelError("pair \(b): x has \(inputLengths[b]) steps but y has \(targetLengths[b])")
+    }
+    let T = inputLengths.max() ?? 0
+    guard T > 0 else { throw ModelError("every sequence in the batch is empty") }
+    return (inputLengths.count, T)
   }
 
   /// The number of steps that carry a loss (unpadded).

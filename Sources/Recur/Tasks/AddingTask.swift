@@ -28,7 +28,7 @@ public struct AddingTask: SequenceTask {
   /// The MSE of always predicting the mean sum, 1: Var(u_1 + u_2) = 2/12.
   public static let meanBaseline = 1.0 / 6.0
 
-  public func makeBatch<Scalar: RecurScalar>(size: Int, generator: inout SeededGenerator) throws -> TaskBatch<Scalar> {
+  public func makeBatch<Scalar: RecurScalar>(size: Int, generator: inout SeededGenerator) throws -> TrainingBatch<Scalar> {
     let T = length, B = size, half = length / 2
     var x = [Scalar](repeating: 0, count: T * B * 2)
     var y = [Scalar](repeating: 0, count: B)
@@ -48,7 +48,7 @@ public struct AddingTask: SequenceTask {
     }
     let batch = try SequenceBatch<Scalar>(
       steps: T, batchSize: B, inputs: .vectors(x, features: 2), targets: .classes(Array(repeating: -1, count: T * B)))
-    return TaskBatch(batch: batch, finalTargets: .values(y, width: 1))
+    return TrainingBatch(batch: batch, finalTargets: .values(y, width: 1))
   }
 
   /// The test MSE on 1000 fresh sequences (the standard figure), against the mean predictor's 0.167.
@@ -58,7 +58,7 @@ public struct AddingTask: SequenceTask {
     var none: RecurrentNetwork<Scalar>? = nil
     var total = 0.0
     for _ in 0..<4 {
-      let test: TaskBatch<Scalar> = try makeBatch(size: 250, generator: &generator)
+      let test: TrainingBatch<Scalar> = try makeBatch(size: 250, generator: &generator)
       total += try network.finalStepLoss(for: test.batch, targets: test.finalTargets!, loss: .squaredError, gradient: &none).loss
     }
     let mse = total / 4

@@ -42,7 +42,7 @@ public struct CopyMemoryTask: SequenceTask {
   /// The mean cross-entropy per step of outputting blanks and then guessing uniformly: K log S / (T + 2K).
   public var entropyBaseline: Double { Double(copyLength) * Foundation.log(Double(symbolCount)) / Double(steps) }
 
-  public func makeBatch<Scalar: RecurScalar>(size: Int, generator: inout SeededGenerator) throws -> TaskBatch<Scalar> {
+  public func makeBatch<Scalar: RecurScalar>(size: Int, generator: inout SeededGenerator) throws -> TrainingBatch<Scalar> {
     let T = steps, B = size, C = inputSize, K = copyLength
     var x = [Scalar](repeating: 0, count: T * B * C)
     var y = [Int32](repeating: 0, count: T * B)
@@ -62,7 +62,7 @@ public struct CopyMemoryTask: SequenceTask {
         y[t * B + b] = t >= delay + K ? Int32(symbols[t - delay - K]) : 0
       }
     }
-    return TaskBatch(
+    return TrainingBatch(
       batch: try SequenceBatch(steps: T, batchSize: B, inputs: .vectors(x, features: C), targets: .classes(y)))
   }
 
@@ -71,7 +71,7 @@ public struct CopyMemoryTask: SequenceTask {
   public func evaluate<Scalar: RecurScalar>(_ network: RecurrentNetwork<Scalar>, generator: inout SeededGenerator)
     throws -> TaskEvaluation
   {
-    let test: TaskBatch<Scalar> = try makeBatch(size: 500, generator: &generator)
+    let test: TrainingBatch<Scalar> = try makeBatch(size: 500, generator: &generator)
     let batch = test.batch
     let loss = try network.loss(for: batch, loss: .crossEntropy, reduction: .meanOverSteps)
     let g = try network.outputs(for: batch).outputs.scalars

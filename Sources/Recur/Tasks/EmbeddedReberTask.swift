@@ -85,8 +85,8 @@ public struct EmbeddedReberTask: SequenceTask {
     return try SequenceBatch(inputs: inputs, targets: targets)
   }
 
-  public func makeBatch<Scalar: RecurScalar>(size: Int, generator: inout SeededGenerator) throws -> TaskBatch<Scalar> {
-    TaskBatch(batch: try batch(for: (0..<size).map { _ in Self.generate(using: &generator) }))
+  public func makeBatch<Scalar: RecurScalar>(size: Int, generator: inout SeededGenerator) throws -> TrainingBatch<Scalar> {
+    TrainingBatch(batch: try batch(for: (0..<size).map { _ in Self.generate(using: &generator) }))
   }
 
   /// The fraction of 500 fresh strings predicted right at every step (the standard figure), and the accuracy

@@ -53,9 +53,9 @@ public struct LTIIdentificationTask: SequenceTask {
     return (xs, ys)
   }
 
-  public func makeBatch<Scalar: RecurScalar>(size: Int, generator: inout SeededGenerator) throws -> TaskBatch<Scalar> {
+  public func makeBatch<Scalar: RecurScalar>(size: Int, generator: inout SeededGenerator) throws -> TrainingBatch<Scalar> {
     let (x, y) = try trajectories(count: size, length: length, generator: &generator)
-    return TaskBatch(
+    return TrainingBatch(
       batch: try SequenceBatch(
         inputs: x.map { $0.map { $0.map { Scalar($0) } } }, targets: y.map { $0.map { $0.map { Scalar($0) } } }))
   }

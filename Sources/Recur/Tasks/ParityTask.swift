@@ -49,8 +49,8 @@ public struct ParityTask: SequenceTask {
     return try SequenceBatch(inputs: inputs, targets: targets)
   }
 
-  public func makeBatch<Scalar: RecurScalar>(size: Int, generator: inout SeededGenerator) throws -> TaskBatch<Scalar> {
-    TaskBatch(batch: try batch(for: strings(count: size, lengths: 1...maxLength, generator: &generator)))
+  public func makeBatch<Scalar: RecurScalar>(size: Int, generator: inout SeededGenerator) throws -> TrainingBatch<Scalar> {
+    TrainingBatch(batch: try batch(for: strings(count: size, lengths: 1...maxLength, generator: &generator)))
   }
 
   /// Per-step and whole-string accuracy on 500 strings of length T, and whole-string accuracy on strings

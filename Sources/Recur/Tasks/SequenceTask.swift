@@ -1,19 +1,8 @@
 import Foundation
 
-/// A batch of a generated task: input sequences with per-step targets, or with a target for the last step
-/// only (``finalTargets``).
-public struct TaskBatch<Scalar: RecurScalar>: Sendable {
-  /// The inputs, and the per-step targets (all "none" when the loss is at the last step only).
-  public var batch: SequenceBatch<Scalar>
-  /// y_n for each sequence when only the last step carries a loss; nil for per-step losses.
-  public var finalTargets: FinalStepTargets<Scalar>?
-
-  /// A task batch; see each property.
-  public init(batch: SequenceBatch<Scalar>, finalTargets: FinalStepTargets<Scalar>? = nil) {
-    self.batch = batch
-    self.finalTargets = finalTargets
-  }
-}
+/// A generated task's batch is a ``TrainingBatch``: the name it had before tasks became training data.
+@available(*, deprecated, renamed: "TrainingBatch")
+public typealias TaskBatch<Scalar: RecurScalar> = TrainingBatch<Scalar>
 
 /// One figure a task reports, such as a test accuracy or a mean squared error.
 public struct TaskMetric: Sendable, Equatable, CustomStringConvertible {
@@ -84,7 +73,7 @@ public protocol SequenceTask: Sendable {
   var loss: ElementLoss { get }
 
   /// B freshly generated training sequences drawn from `generator`.
-  func makeBatch<Scalar: RecurScalar>(size: Int, generator: inout SeededGenerator) throws -> TaskBatch<Scalar>
+  func makeBatch<Scalar: RecurScalar>(size: Int, generator: inout SeededGenerator) throws -> TrainingBatch<Scalar>
   /// The task's standard figures for `network` on test data drawn from `generator`.
   func evaluate<Scalar: RecurScalar>(_ network: RecurrentNetwork<Scalar>, generator: inout SeededGenerator) throws
     -> TaskEvaluation
@@ -129,7 +118,7 @@ public enum BuiltInTasks {
   }
 }
 
-extension TaskBatch {
+extension TrainingBatch {
   /// The targets at each sequence's own last step: ``finalTargets`` when the task has them, else the last
   /// per-step target (a class, or a vector of values). Used to ask the chapter's question of any task: how
   /// much of the last step's loss gradient reaches the first steps?

@@ -105,9 +105,9 @@ public struct TaskBatches<Scalar: RecurScalar>: TrainingData, Sendable {
 
   public mutating func nextBatch() throws -> TrainingBatch<Scalar> {
     var generator = position.generator
-    let drawn: TaskBatch<Scalar> = try task.makeBatch(size: batchSize, generator: &generator)
+    let drawn: TrainingBatch<Scalar> = try task.makeBatch(size: batchSize, generator: &generator)
     position = DataPosition(epoch: position.epoch + 1, batchIndex: 0, generator: generator)
-    return TrainingBatch(batch: drawn.batch, continuesPrevious: false, finalTargets: drawn.finalTargets)
+    return drawn
   }
 }
 

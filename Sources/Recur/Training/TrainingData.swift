@@ -16,7 +16,8 @@ public struct DataPosition: Sendable, Equatable, Codable {
   }
 }
 
-/// One training batch from a data source.
+/// One training batch from a data source (a generated task's batch, too): sequences with per-step targets, or
+/// with targets for each sequence's last step only (``finalTargets``).
 public struct TrainingBatch<Scalar: RecurScalar>: Sendable {
   /// The sequences and their targets.
   public var batch: SequenceBatch<Scalar>
@@ -28,7 +29,9 @@ public struct TrainingBatch<Scalar: RecurScalar>: Sendable {
   public var finalTargets: FinalStepTargets<Scalar>?
 
   /// A training batch; see ``continuesPrevious`` and ``finalTargets``.
-  public init(batch: SequenceBatch<Scalar>, continuesPrevious: Bool, finalTargets: FinalStepTargets<Scalar>? = nil) {
+  public init(
+    batch: SequenceBatch<Scalar>, continuesPrevious: Bool = false, finalTargets: FinalStepTargets<Scalar>? = nil
+  ) {
     self.batch = batch
     self.continuesPrevious = continuesPrevious
     self.finalTargets = finalTargets

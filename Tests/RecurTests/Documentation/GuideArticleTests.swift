@@ -68,10 +68,10 @@ struct GuideArticleTests {
     #expect(evaluation.predictions == heldOut.count - 1)
     #expect(abs(evaluation.bitsPerToken - evaluation.natsPerToken / Foundation.log(2)) < 1e-12)
 
-    let generator = try TextSampler(network: checkpoint.network)
+    let sampler = try TextSampler(network: checkpoint.network)
     var random = SeededGenerator(seed: 42)
     var written: [UInt8] = []
-    let drawn = try generator.generateText(
+    let drawn = try sampler.generateText(
       vocabulary: vocabulary, mode: .stream, prime: "The ", length: 30,
       options: SamplingOptions(temperature: 0.8), using: &random
     ) { bytes in written += bytes }
@@ -192,9 +192,9 @@ struct GuideArticleTests {
     let loss = try checkpoint.network.evaluateLanguageModel(on: text.tokens).natsPerToken
     #expect(loss.isFinite && loss > 0)
 
-    let generator = try TextSampler(network: checkpoint.network)
+    let sampler = try TextSampler(network: checkpoint.network)
     var random = SeededGenerator(seed: 7)
-    let drawn = try generator.generateText(
+    let drawn = try sampler.generateText(
       vocabulary: vocabulary, mode: .stream, prime: "the", length: 100, using: &random)
     #expect(drawn.count == 100)
 

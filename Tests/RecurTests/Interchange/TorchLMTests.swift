@@ -17,16 +17,35 @@ struct TorchLMTests {
 
   static func text() throws -> [UInt8] { [UInt8](try Data(contentsOf: try url("interop_text", "txt"))) }
 
-  /// Expects every parameter of `network` to equal the fixture's weights after the step, within 1e-4.
-  static func expectExpectedWeights(_ network: RecurrentNetwork<Float>, _ expected: Fixture, _ name: String) throws {
+  /// Expects the step every parameter took, after − before, to equal PyTorch's step (the fixture's weights
+  /// after the step minus the same weights before), within `stepTolerance`. The step is compared rather than
+  /// the weights after it: with lr = 0.1 the step is a small part of each weight, so a gradient wrong by 15 %
+  /// would still leave the weights within 1e-4 of PyTorch's; each comparison also checks that a step off by
+  /// 15 % would fail it.
+  static func expectPyTorchStep(
+    _ network: RecurrentNetwork<Float>, from before: RecurrentNetwork<Float>, _ expected: Fixture, _ name: String
+  ) throws {
     var compared = 0
+    let start = Dictionary(uniqueKeysWithValues: before.namedParameters.map { ($0.0, $0.1.scalars) })
     for (parameter, tensor) in network.namedParameters {
       let want: Tensor<Float> = try expected.tensor(parameter)
-      expectClose(tensor.scalars, want.scalars, relativeTolerance: 1e-4, "\(name) \(parameter)")
+      let w0 = try #require(start[parameter])
+      let step = zip(tensor.scalars, w0).map { Double($0) - Double($1) }
+      let torchStep = zip(want.scalars, w0).map { Double($0) - Double($1) }
+      guard torchStep.contains(where: { $0 != 0 }) else {
+        #expect(step.allSatisfy { $0 == 0 }, "\(name) \(parameter): PyTorch left it, Recur moved it")
+        continue
+      }
+      expectClose(step, torchStep, relativeTolerance: stepTolerance, "\(name) \(parameter) step")
+      #expect(relativeError(step.map { $0 * 0.85 }, torchStep) > stepTolerance, "\(name) \(parameter): a 15 % error would pass")
       compared += 1
     }
-    #expect(compared == network.namedParameters.count && compared >= 5)
+    #expect(compared >= 5)
   }
+
+  /// The steps agree to about 1e-5 (Float rounding of the weights they are taken from); 1e-4 leaves room for
+  /// other CPUs and still fails a gradient off by 0.1 %.
+  static let stepTolerance = 1e-4
 
   @Test("a save_for_recur file loads as a weights-only checkpoint and evaluates to PyTorch's eval_loss", arguments: names)
   func evaluation(name: String) throws {
@@ -57,7 +76,7 @@ struct TorchLMTests {
     let report = try trainer.step()
     let sgdLoss: Tensor<Double> = try expected.tensor("sgd_loss", as: Double.self)
     expectClose(report.loss, sgdLoss.scalars[0], relativeTolerance: 1e-4, "\(name) loss")
-    try Self.expectExpectedWeights(trainer.network, expected, name)
+    try Self.expectPyTorchStep(trainer.network, from: checkpoint.network, expected, name)
   }
 
   @Test("recur train --init C --steps 1 --optimizer sgd … takes PyTorch's step (command line)", arguments: names)
@@ -73,7 +92,8 @@ struct TorchLMTests {
     ])
     try command.run()
     let stepped = try Checkpoint<Float>(contentsOf: output)
-    try Self.expectExpectedWeights(stepped.network, try Fixture(name + ".expected"), name)
+    let start = try Checkpoint<Float>(contentsOf: try Self.url(name, "safetensors")).network
+    try Self.expectPyTorchStep(stepped.network, from: start, try Fixture(name + ".expected"), name)
     // The written checkpoint is a full Recur checkpoint of the run: vocabulary, mode and trainer state.
     #expect(stepped.metadata["text.mode"] == "stream")
     #expect(stepped.position?.step == 1)

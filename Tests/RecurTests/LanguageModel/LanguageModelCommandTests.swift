@@ -77,13 +77,17 @@ struct LanguageModelCommandTests {
     #expect(file.mode == .lines)
     #expect(file.checkpoint.metadata["text.seq_len"] == "24")  // the longest line (23 characters) + 1
     // Sampling a lines model ends at <end>: fewer than 1000 characters, and never a line break inside.
-    let generator = try TextSampler(network: file.checkpoint.network)
+    let sampler = try TextSampler(network: file.checkpoint.network)
     var rng = SeededGenerator(seed: 5)
     var bytes: [UInt8] = []
-    let drawn = try generator.generateText(
+    let drawn = try sampler.generateText(
       vocabulary: file.vocabulary, mode: file.mode, length: 1000, options: SamplingOptions(temperature: 0.5),
       using: &rng) { bytes += $0 }
     #expect(drawn.count < 1000)
+    let newline = try #require(file.vocabulary.newlineToken, "the vocabulary has a line break to avoid")
+    #expect(!drawn.contains(Int(newline)), "a line break was drawn inside the line")
+    #expect(!bytes.contains(UInt8(ascii: "\n")), "the written line contains a line break")
+    #expect(!bytes.isEmpty)
     // eval's figure is the library's one-stream definition on the same tokens.
     let tokens = try file.vocabulary.encode(utf8: Self.text)
     let eval = try EvalCommand.parse(["--checkpoint", model, "--text", text])

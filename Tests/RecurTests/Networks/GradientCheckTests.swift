@@ -47,6 +47,27 @@ struct GradientCheckTests {
     return r.loss + probe
   }
 
+  /// Expects every parameter's entry of `gradient` to match the central difference (J(θ + ε) − J(θ − ε)) / 2ε
+  /// of `loss` at `net`, each parameter tensor to `tolerance` (relative).
+  static func expectParameterGradients(
+    _ gradient: RecurrentNetwork<Double>, of net: RecurrentNetwork<Double>, step eps: Double, tolerance: Double,
+    _ label: String, sourceLocation: SourceLocation = #_sourceLocation,
+    loss: (RecurrentNetwork<Double>) throws -> Double
+  ) throws {
+    for (name, analytic) in gradient.namedParameters {
+      var numeric = [Double](repeating: 0, count: analytic.count)
+      for i in 0..<analytic.count {
+        func shifted(_ delta: Double) throws -> Double {
+          var copy = net
+          copy.updateEachParameter { n, t in if n == name { t.scalars[i] += delta } }
+          return try loss(copy)
+        }
+        numeric[i] = (try shifted(eps) - (try shifted(-eps))) / (2 * eps)
+      }
+      expectClose(analytic.scalars, numeric, relativeTolerance: tolerance, "\(label) d\(name)", sourceLocation: sourceLocation)
+    }
+  }
+
   static func check(
     cell: CellKind, layers: Int, loss: ElementLoss, output: OutputActivation, tokens: Bool, seed: UInt64
   ) throws {
@@ -79,17 +100,8 @@ struct GradientCheckTests {
     let tolerance = 1e-6
 
     // Every parameter.
-    for (name, analytic) in gradient.namedParameters {
-      var numeric = [Double](repeating: 0, count: analytic.count)
-      for i in 0..<analytic.count {
-        func shifted(_ delta: Double) throws -> Double {
-          var copy = net
-          copy.updateEachParameter { n, t in if n == name { t.scalars[i] += delta } }
-          return try lossValue(copy, batch, loss, s0, finalProbe: probe)
-        }
-        numeric[i] = (try shifted(eps) - (try shifted(-eps))) / (2 * eps)
-      }
-      expectClose(analytic.scalars, numeric, relativeTolerance: tolerance, "\(label) d\(name)")
+    try expectParameterGradients(gradient, of: net, step: eps, tolerance: tolerance, label) {
+      try lossValue($0, batch, loss, s0, finalProbe: probe)
     }
     // The initial state.
     let dS0 = try #require(result.initialStateGradient)

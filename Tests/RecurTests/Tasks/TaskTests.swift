@@ -24,8 +24,8 @@ struct TaskTests {
       }
     }
     var g1 = SeededGenerator(seed: 5), g2 = SeededGenerator(seed: 5)
-    let a: TaskBatch<Float> = try task.makeBatch(size: 8, generator: &g1)
-    let c: TaskBatch<Float> = try task.makeBatch(size: 8, generator: &g2)
+    let a: TrainingBatch<Float> = try task.makeBatch(size: 8, generator: &g1)
+    let c: TrainingBatch<Float> = try task.makeBatch(size: 8, generator: &g2)
     #expect(a.batch == c.batch)
   }
 
@@ -33,7 +33,7 @@ struct TaskTests {
   func adding() throws {
     let task = try AddingTask(length: 20)
     var g = SeededGenerator(seed: 2)
-    let tb: TaskBatch<Double> = try task.makeBatch(size: 2000, generator: &g)
+    let tb: TrainingBatch<Double> = try task.makeBatch(size: 2000, generator: &g)
     guard case .vectors(let x, 2) = tb.batch.inputs, case .values(let y, 1) = tb.finalTargets! else {
       Issue.record("unexpected batch layout")
       return
@@ -63,7 +63,7 @@ struct TaskTests {
   func copyMemory() throws {
     let task = try CopyMemoryTask(delay: 5, copyLength: 3, symbolCount: 4)
     var g = SeededGenerator(seed: 4)
-    let tb: TaskBatch<Float> = try task.makeBatch(size: 3, generator: &g)
+    let tb: TrainingBatch<Float> = try task.makeBatch(size: 3, generator: &g)
     #expect(tb.batch.steps == 11)
     guard case .vectors(let x, 6) = tb.batch.inputs, case .classes(let y) = tb.batch.targets else {
       Issue.record("unexpected batch layout")

@@ -45,10 +45,10 @@ struct LanguageModelTests {
     #expect(before > 2)
     #expect(after < 0.25, "validation loss \(after) nats/char")
 
-    let generator = try TextSampler(network: net)
+    let sampler = try TextSampler(network: net)
     var rng = SeededGenerator(seed: 0)
     var streamed: [UInt8] = []
-    let drawn = try generator.generateText(
+    let drawn = try sampler.generateText(
       vocabulary: corpus.vocabulary, mode: .stream, prime: "hello", length: 18, options: .init(temperature: 0),
       using: &rng
     ) { streamed += $0 }
@@ -62,19 +62,19 @@ struct LanguageModelTests {
     var net = try RecurrentNetwork<Float>(
       .languageModel(cell: .gru, vocabularySize: vocabulary.count, embeddingSize: 3, hiddenSize: 5, layers: 1))
     net.headBias.scalars[Int(vocabulary.endToken)] = 3
-    let generator = try TextSampler(network: net)
+    let sampler = try TextSampler(network: net)
     var rng = SeededGenerator(seed: 2)
     var streamed: [UInt8] = []
-    let drawn = try generator.generateText(
+    let drawn = try sampler.generateText(
       vocabulary: vocabulary, mode: .lines, prime: "ab", length: 500, using: &rng) { streamed += $0 }
     #expect(drawn.count < 500)
     #expect(!drawn.contains(Int(vocabulary.endToken)))
     #expect(streamed == Array("ab".utf8) + vocabulary.decodeBytes(drawn))
     #expect(throws: TextError.self) {
-      try generator.generateText(vocabulary: vocabulary, mode: .lines, prime: "abz", length: 5, using: &rng)
+      try sampler.generateText(vocabulary: vocabulary, mode: .lines, prime: "abz", length: 5, using: &rng)
     }
     #expect(throws: ModelError.self) {
-      try generator.generateText(vocabulary: .bytes, mode: .lines, length: 5, using: &rng)
+      try sampler.generateText(vocabulary: .bytes, mode: .lines, length: 5, using: &rng)
     }
   }
 }
