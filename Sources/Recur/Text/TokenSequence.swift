@@ -138,7 +138,7 @@ public struct TokenSequence: RandomAccessCollection, Sendable, Equatable {
   }
 }
 
-/// A prepared corpus: a vocabulary and the token ids of a text, written once by ``write(text:kind:to:)``
+/// A prepared corpus: a vocabulary and the token ids of a text, written once by ``write(text:kind:vocabulary:to:)``
 /// (streaming the text, never loading it whole) and read by memory-mapping (``init(contentsOf:)``), so that
 /// a text larger than memory trains with only the pages of the streams in use resident.
 ///

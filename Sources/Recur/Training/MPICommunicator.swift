@@ -5,7 +5,7 @@
   /// The ranks of an MPI job (`mpirun -np N …`) as a ``Communicator``, over MPI_COMM_WORLD through the standard
   /// MPI C API (Open MPI or MPICH). Available when the package is built with the `MPI` trait.
   ///
-  /// MPI is initialised once per process (``shared``) and finalised by ``finalize()``; errors of collective
+  /// MPI is initialised once per process (``shared()``) and finalised by ``finalize()``; errors of collective
   /// operations are returned as ``CommunicationError`` rather than ending the process, and a rank that dies
   /// makes `mpirun` end the others.
   public final class MPICommunicator: Communicator, @unchecked Sendable {
