@@ -57,6 +57,10 @@ for cell in lstm gru; do
   quiet "${mpi[@]}" -np 2 "$recur" train "${common[@]}" --model "$cell" --steps 20 --checkpoint "two-$cell.safetensors"
   same "stream mode, $cell" "one-$cell.safetensors" "two-$cell.safetensors"
 done
+# A token file of recur prepare, mapped by both ranks, trains as the text does.
+quiet "$recur" prepare --text small.txt --output small.tokens
+quiet "${mpi[@]}" -np 2 "$recur" train "${common[@]}" --text small.tokens --model lstm --steps 20 --checkpoint two-tokens.safetensors
+same "stream mode from a token file, lstm" one-lstm.safetensors two-tokens.safetensors
 # The comparison can fail: without dropout the weights differ.
 quiet "$recur" train "${common[@]}" --model lstm --steps 20 --dropout 0 --checkpoint nodrop.safetensors
 if $compare one-lstm.safetensors nodrop.safetensors --prefix rnn. > /dev/null; then
