@@ -2,6 +2,10 @@
 
 #include <limits.h>
 #include <string.h>
+
+// `swift build` compiles every target of the package, this one too, on machines without MPI; only the MPI
+// trait links it into Recur. Without <mpi.h> every function reports failure.
+#if __has_include(<mpi.h>)
 #include <mpi.h>
 
 // Large buffers are reduced in pieces of at most INT_MAX elements (MPI counts are int).
@@ -116,3 +120,29 @@ void recur_mpi_error_string(int code, char *buffer, int length) {
 }
 
 double recur_mpi_wtime(void) { return MPI_Wtime(); }
+
+#else
+
+#define RECUR_NO_MPI (-1)
+int recur_mpi_init(void) { return RECUR_NO_MPI; }
+int recur_mpi_is_initialized(void) { return 0; }
+int recur_mpi_rank(void) { return 0; }
+int recur_mpi_size(void) { return 1; }
+int recur_mpi_allreduce_sum_float(float *values, size_t count) { (void)values; (void)count; return RECUR_NO_MPI; }
+int recur_mpi_allreduce_sum_double(double *values, size_t count) { (void)values; (void)count; return RECUR_NO_MPI; }
+int recur_mpi_iallreduce_sum_float(float *values, size_t count) { (void)values; (void)count; return -1; }
+int recur_mpi_iallreduce_sum_double(double *values, size_t count) { (void)values; (void)count; return -1; }
+int recur_mpi_wait(int request) { (void)request; return RECUR_NO_MPI; }
+int recur_mpi_broadcast(void *bytes, size_t count, int root) { (void)bytes; (void)count; (void)root; return RECUR_NO_MPI; }
+int recur_mpi_barrier(void) { return RECUR_NO_MPI; }
+void recur_mpi_abort(int code) { (void)code; }
+int recur_mpi_finalize(void) { return 0; }
+void recur_mpi_error_string(int code, char *buffer, int length) {
+  (void)code;
+  if (length <= 0) return;
+  strncpy(buffer, "this build found no <mpi.h> (install libopenmpi-dev or MPICH)", (size_t)length - 1);
+  buffer[length - 1] = 0;
+}
+double recur_mpi_wtime(void) { return 0; }
+
+#endif
