@@ -42,6 +42,11 @@ protocol RecurrentCell: Sendable {
 }
 
 /// The kinds of recurrent cell, as stored in a model's configuration.
+///
+/// The set is closed: a checkpoint names its cell by ``description``, PyTorch's weight layout and Recur's fused
+/// kernels and memory plan follow from the kind, and the protocol that steps a cell over raw buffers is
+/// internal. A new cell is added to Recur itself (CONTRIBUTING.md lists the three files it touches), not
+/// plugged in from outside.
 public enum CellKind: Sendable, Hashable, Codable, CustomStringConvertible {
   /// The chapter's RNN, s_t = f_s(W^{sx} x_t + W^{ss} s_{t-1} + W^{ss}_0) (PyTorch's `nn.RNN` when f_s is
   /// tanh or ReLU).

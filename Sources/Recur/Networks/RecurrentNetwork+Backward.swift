@@ -9,7 +9,6 @@ extension RecurrentNetwork {
   ///     dL/dW^o = Σ_t (∂L_t/∂z^2_t) s_t^T,   dL/dW^o_0 = Σ_t ∂L_t/∂z^2_t
   ///     dL/dW^{ss}_0 = Σ_t (∂s_t/∂z^1_t)(∂L_t/∂s_t + δ^{s_t})
   ///
-  /// - Parameters:
   /// With `finalTargets`, the loss is L_n(g_n, y_n) at each sequence's own last step n only (the chapter's
   /// thought experiment in "Vanishing gradients and gating mechanisms", and the adding problem's loss): the head
   /// reads s_n, ∂L_n/∂s_n = W^{oT} ∂L_n/∂z^2_n enters BPTT as the gradient of the final state, and no other step

@@ -92,3 +92,16 @@ extension Tensor {
     return t
   }
 }
+
+extension SeededGenerator {
+  /// Shuffles `elements` in place by Fisher–Yates with the generator's raw 64-bit draws (j = next() mod (i + 1)
+  /// for i from the last index down), so an order is the same on every platform and toolchain (the standard
+  /// library's shuffle does not promise that). Every shuffle of training data goes through it.
+  mutating func shuffle<T>(_ elements: inout [T]) {
+    guard elements.count > 1 else { return }
+    for i in stride(from: elements.count - 1, to: 0, by: -1) {
+      let j = Int(next() % UInt64(i + 1))
+      elements.swapAt(i, j)
+    }
+  }
+}

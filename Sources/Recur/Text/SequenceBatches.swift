@@ -141,7 +141,7 @@ public struct SequenceBatches: Sendable {
   public func schedule(epoch: Int) -> [[Int]] {
     var rng = SeededGenerator(seed: seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(truncatingIfNeeded: epoch + 1))
     var order = Array(sequences.indices)
-    shuffle(&order, using: &rng)
+    rng.shuffle(&order)
     if !bucketByLength {
       return stride(from: 0, to: order.count, by: batchSize).map { Array(order[$0..<min($0 + batchSize, order.count)]) }
     }
@@ -155,18 +155,8 @@ public struct SequenceBatches: Sendable {
         batches.append(Array(sorted[b..<min(b + batchSize, sorted.count)]))
       }
     }
-    shuffle(&batches, using: &rng)
+    rng.shuffle(&batches)
     return batches
-  }
-
-  /// Fisher–Yates with the generator's raw 64-bit draws, so an order is the same on every platform and
-  /// toolchain (the standard library's shuffle does not promise that).
-  private func shuffle<T>(_ a: inout [T], using rng: inout SeededGenerator) {
-    guard a.count > 1 else { return }
-    for i in stride(from: a.count - 1, to: 0, by: -1) {
-      let j = Int(rng.next() % UInt64(i + 1))
-      a.swapAt(i, j)
-    }
   }
 
   /// The batch of the given sequences, padded to the longest.

@@ -143,13 +143,7 @@ public struct SequencePairs<Scalar: RecurScalar>: TrainingData, Sendable {
   private mutating func startPass() {
     order = Array(0..<pairs.count)
     var generator = position.generator
-    if shuffle {
-      // Fisher–Yates with the library's generator, so the order is the same on every platform.
-      for i in stride(from: order.count - 1, to: 0, by: -1) {
-        let j = Int(generator.next() % UInt64(i + 1))
-        order.swapAt(i, j)
-      }
-    }
+    if shuffle { generator.shuffle(&order) }
     nextPassGenerator = generator
   }
 
