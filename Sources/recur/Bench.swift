@@ -74,7 +74,7 @@ struct Bench: ParsableCommand {
   @Flag(help: "List the workloads and exit.")
   var list = false
 
-  @Flag(help: "Print one JSON object per workload and line instead of a table.")
+  @Flag(help: "Print one JSON object per workload and line instead of a table, with the machine (CPU model, the kernels' instruction set, cores and processors).")
   var json = false
 
   @Option(help: "Threads to run on (default: the compute thread count).")
@@ -104,8 +104,10 @@ struct Bench: ParsableCommand {
       return
     }
     let threadCount = threads ?? Compute.threadCount
+    let machine = BenchMachine.current
     if !json {
       print("recur bench: \(threadCount) thread(s), \(repetitions) repetition(s), kernels \(Compute.instructionSet)")
+      print("machine: \(machine.summary)")
       print("workload".padding(toLength: 26, withPad: " ", startingAt: 0) + "   median      min      max  unit")
     }
     for workload in selected {
@@ -117,7 +119,7 @@ struct Bench: ParsableCommand {
         print(
           #"{"workload":"\#(workload.name)","unit":"\#(workload.unit)","threads":\#(threadCount),"#
             + #""repetitions":\#(repetitions),"median":\#(fixed(median)),"min":\#(fixed(speeds[0])),"#
-            + #""max":\#(fixed(speeds[speeds.count - 1]))}"#)
+            + #""max":\#(fixed(speeds[speeds.count - 1])),"machine":\#(machine.json)}"#)
       } else {
         print(
           workload.name.padding(toLength: 26, withPad: " ", startingAt: 0)

@@ -44,54 +44,34 @@ func readTextFile(_ path: String, option: String = "--text") throws -> [UInt8] {
   return bytes
 }
 
-/// A language model read from a checkpoint: the network, its vocabulary and the text mode it was trained in.
-struct LanguageModelFile {
-  let checkpoint: Checkpoint<Float>
-  let vocabulary: Vocabulary
-  let mode: TextMode
-
-  /// Reads a Recur checkpoint or a weights-only one written by `interop/recur_torch.save_for_recur`.
-  init(path: String, option: String = "--checkpoint") throws {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-      throw CLIError("\(option) \(path): no such file")
-    }
-    guard !isDirectory.boolValue else { throw CLIError("\(option) \(path) is a directory, not a checkpoint") }
-    checkpoint = try oneLine("\(option) \(path)") { try Checkpoint<Float>(contentsOf: URL(fileURLWithPath: path)) }
-    let configuration = checkpoint.network.configuration
-    guard configuration.embeddingSize != nil, configuration.outputActivation == .softmax else {
-      throw CLIError("\(option) \(path) is not a language model (it has no embedding or no softmax output)")
-    }
-    let metadata = checkpoint.metadata
-    vocabulary = try oneLine("\(option) \(path)") { try Vocabulary(metadata: metadata) }
-    guard vocabulary.count == configuration.inputSize else {
-      throw CLIError(
-        "\(option) \(path): the vocabulary has \(vocabulary.count) tokens but the model \(configuration.inputSize)")
-    }
-    let modeName = metadata[TextMetadata.mode] ?? TextMode.stream.rawValue
-    guard let mode = TextMode(rawValue: modeName) else {
-      throw CLIError("\(option) \(path): metadata '\(TextMetadata.mode)' is '\(modeName)', not stream, lines or documents")
-    }
-    self.mode = mode
+/// Reads a language-model checkpoint (Recur's, or a weights-only one written by
+/// `interop/recur_torch.save_for_recur`), with one-line errors that name the option and the file.
+func readLanguageModel(path: String, option: String = "--checkpoint") throws -> LanguageModelCheckpoint {
+  var isDirectory: ObjCBool = false
+  guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+    throw CLIError("\(option) \(path): no such file")
   }
-
-  /// A one-line description: "2-layer lstm, H = 512, E = 64, V = 67 (characters), stream mode".
-  var summary: String {
-    let c = checkpoint.network.configuration
-    return "\(c.layers)-layer \(c.cell), H = \(c.hiddenSize), E = \(c.embeddingSize ?? 0), "
-      + "V = \(c.inputSize) (\(vocabulary.kind.rawValue)), \(mode.rawValue) mode"
+  guard !isDirectory.boolValue else { throw CLIError("\(option) \(path) is a directory, not a checkpoint") }
+  let checkpoint = try oneLine("\(option) \(path)") { try Checkpoint<Float>(contentsOf: URL(fileURLWithPath: path)) }
+  do {
+    return try LanguageModelCheckpoint(checkpoint)
+  } catch LanguageModelCheckpointError.notALanguageModel {
+    throw CLIError("\(option) \(path) is \(LanguageModelCheckpointError.notALanguageModel)")
+  } catch {
+    throw CLIError("\(option) \(path): \(String(describing: error).split(separator: "\n").joined(separator: " "))")
   }
 }
 
-/// The metadata keys the language-model commands add to a checkpoint (beside `vocabulary.*`).
-enum TextMetadata {
-  /// How the training pairs were made: `stream`, `lines` or `documents` (absent: `stream`).
-  static let mode = "text.mode"
-  /// B and T of the run, so that `--resume` rebuilds exactly the same batches.
-  static let batchSize = "text.batch_size"
-  static let sequenceLength = "text.seq_len"
-  /// The fraction of the text held out for validation.
-  static let validationFraction = "text.validation_fraction"
+/// Refuses a model whose training would not fit in this machine's memory, with the estimate and what to lower.
+func checkMemory<Scalar: RecurScalar>(
+  _ configuration: RecurrentNetwork<Scalar>.Configuration, batch: Int, steps: Int,
+  advice: String = "lower --hidden, --layers, --batch-size or --seq-len"
+) throws {
+  do {
+    try configuration.checkTrainingMemory(batch: batch, steps: steps)
+  } catch let error as TrainingMemoryError {
+    throw CLIError("\(error); \(advice)")
+  }
 }
 
 /// The progress display of a training run on standard error: one line rewritten in place (`\r`) on a

@@ -33,23 +33,16 @@ struct EvalCommand: ParsableCommand {
   func validate() throws {
     if let last, !(last > 0 && last <= 1) { throw CLIError("--last must be in (0, 1], got \(last)") }
     guard streams >= 1 else { throw CLIError("--streams must be at least 1, got \(streams)") }
-    _ = try tokens(of: try LanguageModelFile(path: checkpoint))
   }
 
-  /// The tokens evaluated: the whole text or its last part.
-  func tokens(of model: LanguageModelFile) throws -> TokenSequence {
+  func run() throws {
+    let model = try readLanguageModel(path: checkpoint)
     // A plain text, or a token file of `recur prepare` (mapped).
     let all = try TextInput(path: text, given: model.vocabulary) { model.vocabulary.kind }.tokens
     let tokens = last.map { all.slice((all.count - Int((Double(all.count) * $0).rounded(.down)))..<all.count) } ?? all
     guard tokens.count >= 2 else {
       throw CLIError("the text to evaluate has \(tokens.count) character\(tokens.count == 1 ? "" : "s"); it needs at least 2")
     }
-    return tokens
-  }
-
-  func run() throws {
-    let model = try LanguageModelFile(path: checkpoint)
-    let tokens = try tokens(of: model)
     let result = try oneLine("") {
       try model.checkpoint.network.evaluateLanguageModel(on: tokens, streams: streams, communicator: Ranks.communicator)
     }

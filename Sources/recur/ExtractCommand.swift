@@ -19,7 +19,8 @@ struct ExtractCommand: ParsableCommand {
   @Option(help: "A model trained on the parity task.")
   var checkpoint: String?
 
-  @OptionGroup var model: ModelOptions
+  @OptionGroup(title: "Model (when no checkpoint is given)")
+  var model: ModelOptions<ExtractDefaults>
 
   @Option(help: "Training updates when no checkpoint is given.")
   var steps = 1500
@@ -34,7 +35,6 @@ struct ExtractCommand: ParsableCommand {
   var output = "extracted.dot"
 
   func validate() throws {
-    try model.check()
     guard steps >= 1 else { throw CLIError("--steps must be at least 1, got \(steps)") }
     guard clusters >= 2 else { throw CLIError("--clusters must be at least 2, got \(clusters)") }
   }
@@ -48,12 +48,11 @@ struct ExtractCommand: ParsableCommand {
         throw CLIError("the model does not have the parity task's shape (2 inputs, 1 output)")
       }
     } else {
-      let cell = try model.cellKind()
-      print("training \(cell), H = \(model.hidden), on \(task.summary) for \(steps) steps …")
-      network = try task.train(
-        cell: cell, hiddenSize: model.hidden,
-        options: TaskTrainingOptions(batchSize: 32, steps: steps, seed: seed)
-      ).network
+      let shape = try model.shape()
+      print("training \(shape.cell), H = \(shape.hiddenSize), on \(task.summary) for \(steps) steps …")
+      let untrained = try shape.makeNetwork(
+        inputSize: task.inputSize, outputSize: task.outputSize, outputActivation: task.outputActivation, seed: seed)
+      network = try task.train(untrained, options: TaskTrainingOptions(batchSize: 32, steps: steps, seed: seed)).network
     }
     var g = SeededGenerator(seed: seed &+ 1)
     print("network: \(try task.evaluate(network, generator: &g))")

@@ -24,10 +24,16 @@ struct FitCommand: ParsableCommand {
   var data: String
 
   @Option(help: "The targets: values, classes or binary (inferred from the file when left out).")
-  var targets: String?
+  var targets: SequenceDataset.TargetKind?
 
-  @OptionGroup var model: ModelOptions
-  @OptionGroup var training: TaskTrainingArguments
+  @OptionGroup(title: "Model")
+  var model: ModelOptions<SequenceModelDefaults>
+
+  @OptionGroup(title: "Optimization")
+  var optimization: OptimizationOptions<SequenceModelDefaults>
+
+  @OptionGroup(title: "Run")
+  var runOptions: RunOptions<SequenceModelDefaults>
 
   @Option(help: "Stop after this many passes over the training sequences.")
   var epochs: Int?
@@ -42,42 +48,44 @@ struct FitCommand: ParsableCommand {
   var plot: String?
 
   func validate() throws {
-    try model.check()
-    try training.check()
-    if let targets, SequenceDataset.TargetKind(rawValue: targets) == nil {
-      throw CLIError("--targets must be values, classes or binary, got '\(targets)'")
-    }
     guard validation >= 0, validation < 1 else { throw CLIError("--validation must be in [0, 1), got \(validation)") }
     if let epochs, epochs < 1 { throw CLIError("--epochs must be at least 1, got \(epochs)") }
+    if optimization.scheduleChoice == .cosine, runOptions.steps == nil, epochs == nil, runOptions.time != nil {
+      throw CLIError("--schedule cosine needs --steps or --epochs to know where the decay ends")
+    }
   }
 
   func run() throws {
-    let dataset = try SequenceDataset.load(
-      contentsOf: URL(fileURLWithPath: data), kind: targets.flatMap(SequenceDataset.TargetKind.init(rawValue:)))
+    runOptions.applyThreads()
+    let dataset = try SequenceDataset.load(contentsOf: URL(fileURLWithPath: data), kind: targets)
     let q = dataset.inputs.count
-    let held = q >= 10 ? Int((Double(q) * validation).rounded()) : 0
-    let trainIndices = Array(0..<(q - held)), validIndices = Array((q - held)..<q)
+    let (trainIndices, validIndices) = dataset.validationSplit(fraction: validation)
     print(
       "\(q) sequences (\(trainIndices.count) training, \(validIndices.count) validation), I = \(dataset.featureCount), "
         + "targets: \(dataset.kind.rawValue) (\(dataset.outputSize) output\(dataset.outputSize == 1 ? "" : "s")), loss \(dataset.loss.rawValue)")
-    let cell = try model.cellKind()
-    try TrainPlan.checkMemory(
-      dataset.networkConfiguration(cell: cell, hiddenSize: model.hidden),
-      batch: min(training.batchSize, max(trainIndices.count, 1)), steps: dataset.inputs.map(\.count).max() ?? 1,
-      advice: "lower --hidden or --batch-size (the model has \(dataset.outputSize) outputs)")
-    var generator = SeededGenerator(seed: training.seed)
-    var network = try RecurrentNetwork<Float>(
-      dataset.networkConfiguration(cell: cell, hiddenSize: model.hidden), generator: &generator)
-    let taskOptions = training.options(cell: cell, task: nil)
-    if let initialization = taskOptions.initialization { try network.initialize(initialization, generator: &generator) }
-    let source = try SequencePairs<Float>(dataset, indices: trainIndices, batchSize: training.batchSize, seed: training.seed)
-    let steps = training.steps ?? (epochs == nil && training.time == nil ? 1000 : nil)
+    let shape = try model.shape(), seed = runOptions.seedValue, batchSize = runOptions.batch
+    try checkMemory(
+      shape.configuration(
+        inputSize: dataset.featureCount, outputSize: dataset.outputSize, outputActivation: dataset.outputActivation),
+      batch: min(batchSize, max(trainIndices.count, 1)), steps: dataset.inputs.map(\.count).max() ?? 1,
+      advice: "lower --hidden, --layers or --batch-size (the model has \(dataset.outputSize) outputs)")
+    let network = try shape.makeNetwork(
+      inputSize: dataset.featureCount, outputSize: dataset.outputSize, outputActivation: dataset.outputActivation,
+      seed: seed)
+    let source = try SequencePairs<Float>(dataset, indices: trainIndices, batchSize: batchSize, seed: seed)
+    let steps = runOptions.steps ?? (epochs == nil && runOptions.time == nil ? RunDefaults.sequenceModel.defaultSteps : nil)
+    let optimizer = try optimization.makeOptimizer()
+    let plannedSteps = [steps, epochs.map { $0 * source.batchesPerEpoch }].compactMap { $0 }.min()
     let options = TrainerOptions(
-      optimizer: taskOptions.optimizer, clipping: taskOptions.clipping, loss: dataset.loss,
-      reduction: .meanOverSequences, budget: TrainingBudget(steps: steps, epochs: epochs, seconds: training.time),
+      optimizer: optimizer,
+      schedule: optimization.scheduleChoice.schedule(
+        learningRate: optimizer.learningRate, warmup: optimization.warmupSteps, plannedSteps: plannedSteps,
+        stepsPerEpoch: source.batchesPerEpoch),
+      clipping: optimization.clipping, loss: dataset.loss, reduction: .meanOverSequences,
+      budget: TrainingBudget(steps: steps, epochs: epochs, seconds: runOptions.time),
       validationInterval: validIndices.isEmpty ? nil : max(1, source.batchesPerEpoch), divergenceFactor: nil,
-      seed: training.seed)
-    try Ranks.checkBatch(training.batchSize)
+      seed: seed)
+    try Ranks.checkBatch(batchSize)
     let trainer = try Trainer(network: network, data: source, options: options)
     trainer.communicator = Ranks.communicator
     if Ranks.communicator.size > 1 {
@@ -111,8 +119,9 @@ struct FitCommand: ParsableCommand {
       print(String(format: ", validation %.5f", try trainer.network.meanLoss(over: validBatches, loss: dataset.loss)), terminator: "")
     }
     print("")
-    if dataset.kind != .values {
-      let accuracy = try Self.accuracy(trainer.network, dataset, validIndices.isEmpty ? trainIndices : validIndices)
+    let measured = validIndices.isEmpty ? trainIndices : validIndices
+    if let labels = dataset.stepLabels(measured), let predicted = try trainer.network.predictedStepLabels(dataset, measured) {
+      let accuracy = ClassificationMetrics.accuracy(predicted: predicted, actual: labels)
       print(String(format: "per-step accuracy (%@): %.4f", validIndices.isEmpty ? "training" : "validation", accuracy))
     }
     print("model written to \(checkpoint)")
@@ -125,21 +134,5 @@ struct FitCommand: ParsableCommand {
         .write(to: URL(fileURLWithPath: plot))
       print("loss curves written to \(plot)")
     }
-  }
-
-  /// The fraction of steps whose predicted label matches the target, for class and binary targets.
-  static func accuracy(_ network: RecurrentNetwork<Float>, _ dataset: SequenceDataset, _ indices: [Int]) throws -> Double {
-    var right = 0, total = 0
-    for i in indices {
-      let outputs = try network.outputs(for: try dataset.batch([i])).outputs.scalars
-      let V = dataset.outputSize
-      for t in dataset.inputs[i].indices {
-        let g = Array(outputs[(t * V)..<(t * V + V)])
-        let predicted = dataset.kind == .binary ? Float(g[0] > 0.5 ? 1 : 0) : Float(g.indices.max { g[$0] < g[$1] }!)
-        if predicted == dataset.targets[i][t][0] { right += 1 }
-        total += 1
-      }
-    }
-    return Double(right) / Double(max(total, 1))
   }
 }

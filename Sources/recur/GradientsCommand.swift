@@ -48,7 +48,7 @@ struct GradientsCommand: ParsableCommand {
 
   func validate() throws {
     guard length >= 1 else { throw CLIError("--length must be at least 1, got \(length)") }
-    guard (1...4096).contains(hidden) else { throw CLIError("--hidden must be in 1…4096, got \(hidden)") }
+    try checkSize(hidden, "--hidden", most: NetworkLimits.hiddenSize)
     guard batchSize >= 1 else { throw CLIError("--batch-size must be at least 1, got \(batchSize)") }
     if let task, !BuiltInTasks.names.contains(task) {
       throw CLIError("unknown task '\(task)'; the tasks are \(BuiltInTasks.names.joined(separator: ", "))")
@@ -56,6 +56,7 @@ struct GradientsCommand: ParsableCommand {
     _ = try cellKinds()
   }
 
+  /// The cells named by --cells.
   func cellKinds() throws -> [CellKind] {
     try cells.split(separator: ",").map { name in
       let trimmed = name.trimmingCharacters(in: .whitespaces)
@@ -67,6 +68,12 @@ struct GradientsCommand: ParsableCommand {
   }
 
   func run() throws {
+    for cell in try cellKinds() where checkpoint == nil {
+      // The untrained networks take H-wide inputs at most (a task's are narrower).
+      try checkMemory(
+        RecurrentNetwork<Double>.Configuration(cell: cell, inputSize: hidden, hiddenSize: hidden, outputSize: hidden),
+        batch: batchSize, steps: length, advice: "lower --hidden, --length or --batch-size")
+    }
     let profiles: [GradientFlowProfile]
     let subject: String
     if let checkpoint {

@@ -37,7 +37,7 @@ struct PrepareCommand: ParsableCommand {
 
   func run() throws {
     guard Ranks.isPrimary else { return }
-    let given = try checkpoint.map { try LanguageModelFile(path: $0).vocabulary }
+    let given = try checkpoint.map { try readLanguageModel(path: $0).vocabulary }
     let start = Date()
     let (vocabulary, count) = try oneLine("--text \(text)") {
       try TokenFile.write(

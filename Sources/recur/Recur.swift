@@ -7,7 +7,12 @@ struct RecurCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "recur",
     abstract: "State machines and recurrent neural networks: train, sample, evaluate and inspect.",
-    subcommands: [DemoCommand.self, TaskCommand.self, GradientsCommand.self, FitCommand.self, PredictCommand.self, ExtractCommand.self, Bench.self, TrainCommand.self, SampleCommand.self, EvalCommand.self, PrepareCommand.self]
+    groupedSubcommands: [
+      CommandGroup(name: "Chapter walk-through", subcommands: [DemoCommand.self, TaskCommand.self, GradientsCommand.self, ExtractCommand.self]),
+      CommandGroup(name: "Language model", subcommands: [TrainCommand.self, SampleCommand.self, EvalCommand.self, PrepareCommand.self]),
+      CommandGroup(name: "Your own sequences", subcommands: [FitCommand.self, PredictCommand.self]),
+      CommandGroup(name: "Benchmark", subcommands: [Bench.self]),
+    ]
   )
 
   /// Runs the command line. A mistake in it (an unknown option, a value that is not a number) is one line on

@@ -35,12 +35,11 @@ struct SampleCommand: ParsableCommand {
     guard length >= 0 else { throw CLIError("--length must be 0 or more, got \(length)") }
     guard temperature.isFinite, temperature >= 0 else { throw CLIError("--temperature must be a number ≥ 0, got \(temperature)") }
     if let topK, topK < 1 { throw CLIError("--top-k must be at least 1, got \(topK)") }
-    let model = try LanguageModelFile(path: checkpoint)
-    _ = try oneLine("--prime") { try model.vocabulary.encode(prime) }
   }
 
   func run() throws {
-    let model = try LanguageModelFile(path: checkpoint)
+    let model = try readLanguageModel(path: checkpoint)
+    _ = try oneLine("--prime") { try model.vocabulary.encode(prime) }
     let generator = try oneLine("") { try TextSampler(network: model.checkpoint.network) }
     var rng = SeededGenerator(seed: seed ?? UInt64.random(in: 0...UInt64.max))
     try oneLine("") {

@@ -18,8 +18,14 @@ struct TaskCommand: ParsableCommand {
   @Argument(help: "The task: \(BuiltInTasks.names.joined(separator: ", ")).")
   var name: String
 
-  @OptionGroup var model: ModelOptions
-  @OptionGroup var training: TaskTrainingArguments
+  @OptionGroup(title: "Model")
+  var model: ModelOptions<SequenceModelDefaults>
+
+  @OptionGroup(title: "Optimization")
+  var optimization: OptimizationOptions<SequenceModelDefaults>
+
+  @OptionGroup(title: "Run")
+  var runOptions: RunOptions<SequenceModelDefaults>
 
   @Option(name: .customLong("length"), help: "T, the task's sequence length (each task has a default).")
   var length: Int?
@@ -34,26 +40,45 @@ struct TaskCommand: ParsableCommand {
     guard BuiltInTasks.names.contains(name) else {
       throw CLIError("unknown task '\(name)'; the tasks are \(BuiltInTasks.names.joined(separator: ", "))")
     }
-    try model.check()
-    try training.check()
+    switch optimization.scheduleChoice {
+    case .step: throw CLIError("--schedule step decays by epochs; recur task has none (every batch is new data)")
+    case .cosine where runOptions.steps == nil && runOptions.time != nil:
+      throw CLIError("--schedule cosine needs --steps to know where the decay ends")
+    default: break
+    }
   }
 
   func run() throws {
+    runOptions.applyThreads()
     let task = try BuiltInTasks.make(name, length: length)
-    let cell = try model.cellKind()
+    let shape = try model.shape(), seed = runOptions.seedValue, batchSize = runOptions.batch
     print("\(task.summary)")
-    print("cell \(cell), H = \(model.hidden), batch \(training.batchSize), seed \(training.seed)")
-    let options = training.options(cell: cell, task: task)
+    print(
+      "cell \(shape.cell), H = \(shape.hiddenSize)\(shape.layers > 1 ? ", L = \(shape.layers)" : ""), "
+        + "batch \(batchSize), seed \(seed)")
+    let configuration = shape.configuration(
+      inputSize: task.inputSize, outputSize: task.outputSize, outputActivation: task.outputActivation)
+    try checkMemory(configuration, batch: batchSize, steps: length ?? 1, advice: "lower --hidden, --layers or --batch-size")
+    let steps = runOptions.steps ?? (runOptions.time == nil ? RunDefaults.sequenceModel.defaultSteps : nil)
+    let optimizer = try optimization.makeOptimizer()
+    let options = TaskTrainingOptions(
+      optimizer: optimizer,
+      schedule: optimization.scheduleChoice.schedule(
+        learningRate: optimizer.learningRate, warmup: optimization.warmupSteps, plannedSteps: steps, stepsPerEpoch: 1),
+      clipping: optimization.clipping, batchSize: batchSize, steps: steps, seconds: runOptions.time,
+      initialization: shape.initialization, seed: seed)
+    try options.validate()
+    let network = try shape.makeNetwork(
+      inputSize: task.inputSize, outputSize: task.outputSize, outputActivation: task.outputActivation, seed: seed)
     var lastPrint = 0
     let every = max(1, (options.steps ?? 1000) / 10)
-    let result: TaskTrainingResult<Float> = try task.train(cell: cell, hiddenSize: model.hidden, options: options) {
-      step, loss in
+    let result: TaskTrainingResult<Float> = try task.train(network, options: options) { step, loss in
       if step - lastPrint >= every {
         lastPrint = step
         print(String(format: "  step %6d  loss %.5f", step, loss))
       }
     }
-    var generator = SeededGenerator(seed: training.seed &+ 0x7E57)
+    var generator = SeededGenerator(seed: seed &+ 0x7E57)
     let evaluation = try task.evaluate(result.network, generator: &generator)
     print(String(format: "trained %d steps in %.1f s; training loss (last 50) %.5f", result.steps, result.seconds, result.recentLoss()))
     print("test: \(evaluation)")
@@ -68,74 +93,10 @@ struct TaskCommand: ParsableCommand {
     if let plot {
       let url = URL(fileURLWithPath: plot)
       try LinePlot(
-        title: "\(task.name): training loss (\(cell), H = \(model.hidden))", xLabel: "step", yLabel: "loss",
+        title: "\(task.name): training loss (\(shape.cell), H = \(shape.hiddenSize))", xLabel: "step", yLabel: "loss",
         yScale: .log10, series: [.init(name: "training loss", y: result.losses)]
       ).write(to: url)
       print("loss curve written to \(url.path)")
     }
-  }
-}
-
-/// The shape of the network to train: cell and state size.
-struct ModelOptions: ParsableArguments {
-  @Option(help: "The cell: rnn (the chapter's RNN, tanh), gated (the chapter's gated RNN), lstm, gru, rnn_relu, gated_relu.")
-  var cell = "lstm"
-
-  @Option(parsing: .unconditional, help: "H, the state size.")
-  var hidden = 32
-
-  func check() throws {
-    _ = try cellKind()
-    guard (1...4096).contains(hidden) else { throw CLIError("--hidden must be in 1…4096, got \(hidden)") }
-  }
-
-  func cellKind() throws -> CellKind {
-    guard let kind = CellKind(cell) else {
-      throw CLIError("unknown cell '\(cell)'; use rnn, gated, lstm, gru, rnn_relu or gated_relu")
-    }
-    return kind
-  }
-}
-
-/// Optimizer, budget and seed for training on a task or on a data file.
-struct TaskTrainingArguments: ParsableArguments {
-  @Option(help: "Stop after this many updates (default 1000 unless --time is given).")
-  var steps: Int?
-
-  @Option(help: "Stop after this many seconds of training.")
-  var time: Double?
-
-  @Option(name: .customLong("batch-size"), help: "Sequences per update.")
-  var batchSize = 32
-
-  @Option(name: .customLong("learning-rate"), help: "Adam's learning rate.")
-  var learningRate = 0.01
-
-  @Option(help: "Clip the gradient's global norm to this value (0: no clipping).")
-  var clip = 1.0
-
-  @Option(name: .customLong("forget-bias"), help: "LSTM forget-gate bias at initialization (default 1 for LSTMs).")
-  var forgetBias: Double?
-
-  @Option(help: "Seed for the initialization and the data.")
-  var seed: UInt64 = 1
-
-  func check() throws {
-    if let steps, steps < 1 { throw CLIError("--steps must be at least 1, got \(steps)") }
-    if let time, !(time > 0) { throw CLIError("--time must be positive, got \(time)") }
-    guard batchSize >= 1 else { throw CLIError("--batch-size must be at least 1, got \(batchSize)") }
-    guard learningRate > 0, learningRate.isFinite else {
-      throw CLIError("--learning-rate must be positive, got \(learningRate)")
-    }
-    guard clip >= 0 else { throw CLIError("--clip must be 0 or positive, got \(clip)") }
-  }
-
-  func options(cell: CellKind, task: (any SequenceTask)?) -> TaskTrainingOptions {
-    var initialization: Initialization? = nil
-    if cell == .lstm { initialization = Initialization(forgetGateBias: forgetBias ?? 1) }
-    return TaskTrainingOptions(
-      optimizer: .adam(learningRate: learningRate), clipping: clip > 0 ? .globalNorm(clip) : .none,
-      batchSize: batchSize, steps: steps ?? (time == nil ? 1000 : nil), seconds: time,
-      initialization: initialization, seed: seed)
   }
 }

@@ -8,75 +8,56 @@ struct TrainCommand: ParsableCommand {
     commandName: "train",
     abstract: "Train a character language model on a text file.",
     discussion: """
-      The first 90% of the text trains and the last 10% validates. The defaults (a 2-layer LSTM, H = 512, \
-      E = 64, dropout 0.1, 32 streams of 64 characters, Adam 3e-3 with warm-up and a cosine decay to 1/10, \
-      global-norm clipping at 5) train a good model without tuning. The checkpoint, its metrics (JSON Lines) \
-      and a plot of the training and validation loss (SVG) are written side by side. Ctrl-C stops after the \
-      current step and saves; --resume continues a stopped run exactly.
+      The first 90% of the text trains and the last 10% validates. The defaults (\(Self.recipe)) train a good \
+      model without tuning. The checkpoint, its metrics (JSON Lines) and a plot of the training and validation \
+      loss (SVG) are written side by side. Ctrl-C stops after the current step and saves; --resume continues a \
+      stopped run exactly.
       """
   )
+
+  /// The defaults in words, from the library's `RunDefaults.languageModel`.
+  static var recipe: String {
+    let d = RunDefaults.languageModel
+    return "a \(d.layers)-layer \(d.cell.description.uppercased()), H = \(d.hiddenSize), E = \(d.embeddingSize ?? 0), "
+      + "dropout \(d.dropout), \(d.batchSize) streams of \(d.sequenceLength ?? 0) characters, "
+      + "\(d.optimizer.rawValue.capitalized) \(d.adaptiveLearningRate) with warm-up and a cosine decay to 1/10, "
+      + "global-norm clipping at \(d.clip.formatted())"
+  }
 
   // MARK: Data
 
   @Option(help: "The text to train on (UTF-8 for the characters vocabulary, any file for bytes).")
   var text: String
 
-  @Option(help: "How the text becomes training pairs: stream (B contiguous streams, truncated BPTT), lines or documents (the chapter's <start> … <end> pairs).")
-  var mode: String?
+  @Option(help: "How the text becomes training pairs: stream, B contiguous streams with truncated BPTT (default); lines or documents, the chapter's <start> … <end> pairs.")
+  var mode: TextMode?
 
-  @Option(help: "characters (Unicode scalars) or bytes.")
-  var vocabulary: String?
+  @Option(help: "The tokens: characters (Unicode scalars, the default) or bytes.")
+  var vocabulary: Vocabulary.Kind?
 
-  @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "B, the streams (or sequences) per step (default 32).")
-  var batchSize: Int?
-
-  @Option(name: .customLong("seq-len"), parsing: .unconditional, help: "T, the steps per chunk in stream mode (default 64); the longest sequence in lines/documents mode (default: the longest in the text).")
+  @Option(name: .customLong("seq-len"), parsing: .unconditional, help: "T, the steps per chunk in stream mode (default \(RunDefaults.languageModel.sequenceLength ?? 0)); the longest sequence in lines/documents mode (default: the longest in the text).")
   var seqLen: Int?
 
   // MARK: Model
 
-  @Option(help: "The cell: lstm, gru, rnn (tanh), rnn_relu, gated (the chapter's gated RNN).")
-  var model: String?
+  @OptionGroup(title: "Model")
+  var model: ModelOptions<LanguageModelDefaults>
 
-  @Option(parsing: .unconditional, help: "H, the state size of each layer (default 512).")
-  var hidden: Int?
-
-  @Option(parsing: .unconditional, help: "L, the number of layers (default 2).")
-  var layers: Int?
-
-  @Option(parsing: .unconditional, help: "E, the embedding size (default 64).")
+  @Option(parsing: .unconditional, help: "E, the embedding size (default \(RunDefaults.languageModel.embeddingSize ?? 0); at most \(NetworkLimits.embeddingSize)).")
   var embedding: Int?
 
-  @Option(help: "Dropout on the embedding and between layers while training (default 0.1).")
-  var dropout: Double?
+  // MARK: Optimization
 
-  // MARK: Optimizer
-
-  @Option(help: "adam, adamw, sgd, rmsprop or adagrad.")
-  var optimizer = "adam"
-
-  @Option(parsing: .unconditional, help: "The base learning rate (default 3e-3 for adam, adamw and rmsprop; 0.1 for sgd and adagrad).")
-  var lr: Double?
-
-  @Option(help: "Clip the gradient's global norm to this value (0: no clipping).")
-  var clip = 5.0
-
-  @Option(help: "constant, step (×0.97 each epoch after the 10th, as char-rnn) or cosine (to lr/10 at the end of the budget).")
-  var schedule = "cosine"
-
-  @Option(help: "Linear warm-up steps of the cosine schedule.")
-  var warmup = 100
+  @OptionGroup(title: "Optimization")
+  var optimization: OptimizationOptions<LanguageModelDefaults>
 
   // MARK: Budget and files
 
-  @Option(parsing: .unconditional, help: "Stop after this many steps in all.")
-  var steps: Int?
+  @OptionGroup(title: "Run")
+  var runOptions: RunOptions<LanguageModelDefaults>
 
-  @Option(help: "Stop after this many passes over the training text.")
+  @Option(help: "Stop after this many passes over the training text (default \(RunDefaults.languageModel.defaultEpochs ?? 0) when no other budget is given).")
   var epochs: Int?
-
-  @Option(help: "Stop after this many seconds (the cosine schedule fits its decay to the time).")
-  var time: Double?
 
   @Option(name: .customLong("validate-every"), help: "Compute the validation loss (and print a sample) every this many steps.")
   var validateEvery = 250
@@ -90,23 +71,22 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Continue a stopped run from its checkpoint, exactly as if it had never stopped.")
   var resume: String?
 
-  @Option(help: "Seed of the initialization, dropout and sample order.")
-  var seed: UInt64 = 1
-
-  @Option(help: "Threads for the matrix products (default: all processors).")
-  var threads: Int?
-
   @Flag(help: "Print only the final summary and errors (no progress line or samples).")
   var quiet = false
 
-  mutating func validate() throws {
-    _ = try TrainPlan(self)
+  /// Checks the flags alone (the option groups check theirs); the text and checkpoints are read once, by run().
+  func validate() throws {
+    if initFrom != nil, resume != nil { throw CLIError("--init and --resume cannot be used together") }
+    try checkSize(embedding, "--embedding", most: NetworkLimits.embeddingSize)
+    if let t = seqLen, !(1...1_000_000).contains(t) { throw CLIError("--seq-len must be in 1…1000000, got \(t)") }
+    if let e = epochs, e < 1 { throw CLIError("--epochs must be at least 1, got \(e)") }
+    guard validateEvery >= 1 else { throw CLIError("--validate-every must be at least 1") }
   }
 
   func run() throws {
-    if let threads { Compute.threadCount = threads }
+    runOptions.applyThreads()
     let plan = try TrainPlan(self)
-    try plan.train(checkpointPath: checkpoint, validateEvery: validateEvery, quiet: quiet)
+    try plan.train(files: RunFiles(checkpoint: URL(fileURLWithPath: checkpoint)), validateEvery: validateEvery, quiet: quiet)
   }
 }
 
@@ -115,142 +95,80 @@ struct TrainPlan {
   let network: RecurrentNetwork<Float>
   let vocabulary: Vocabulary
   let mode: TextMode
-  let data: TextBatches<Float>
-  let validation: Validation?
+  /// The training and validation data.
+  let data: LanguageModelData
   let options: TrainerOptions
   /// The checkpoint of the stopped run when resuming.
   let resumeFrom: Checkpoint<Float>?
-  let batchSize: Int, sequenceLength: Int
-  let validationFraction = 0.1
   /// Whether the cosine schedule's length is still to be fitted to a time budget.
   let fitScheduleToTime: Bool
   /// What every rank of an MPI run must share (the command line and the text's digest); empty for one rank.
   let sharedSettings: [(name: String, value: String)]
 
-  /// How validation is computed.
-  enum Validation {
-    /// One-stream-per-B evaluation of the held-out tokens.
-    case stream(tokens: TokenSequence, streams: Int)
-    /// The mean loss of the held-out lines' pairs.
-    case sequences([SequenceBatch<Float>])
-  }
-
   init(_ c: TrainCommand) throws {
-    if let t = c.threads, !(1...1024).contains(t) { throw CLIError("--threads must be in 1…1024, got \(t)") }
-    if c.initFrom != nil, c.resume != nil { throw CLIError("--init and --resume cannot be used together") }
-    // Flags first: they need no file.
-    let cellName = c.model ?? "lstm"
-    guard let cell = CellKind(cellName) else {
-      throw CLIError("--model must be lstm, gru, rnn, rnn_relu or gated, got '\(cellName)'")
-    }
-    for (flag, value) in [("--hidden", c.hidden), ("--layers", c.layers), ("--embedding", c.embedding)] {
-      if let value, value < 1 { throw CLIError("\(flag) must be at least 1, got \(value)") }
-    }
-    if let h = c.hidden, h > 16384 { throw CLIError("--hidden \(h) is absurdly large (the most is 16384)") }
-    if let l = c.layers, l > 64 { throw CLIError("--layers \(l) is too many (the most is 64)") }
-    if let e = c.embedding, e > 16384 { throw CLIError("--embedding \(e) is absurdly large (the most is 16384)") }
-    if let d = c.dropout, !(d.isFinite && d >= 0 && d < 1) { throw CLIError("--dropout must be in [0, 1), got \(d)") }
-    if let lr = c.lr, !(lr.isFinite && lr > 0) { throw CLIError("--lr must be a positive number, got \(lr)") }
-    guard c.clip.isFinite, c.clip >= 0 else { throw CLIError("--clip must be 0 or positive, got \(c.clip)") }
-    if let s = c.steps, s < 1 { throw CLIError("--steps must be at least 1, got \(s)") }
-    if let e = c.epochs, e < 1 { throw CLIError("--epochs must be at least 1, got \(e)") }
-    if let t = c.time, !(t.isFinite && t > 0) { throw CLIError("--time must be a positive number of seconds") }
-    guard c.validateEvery >= 1 else { throw CLIError("--validate-every must be at least 1") }
-    guard c.warmup >= 0 else { throw CLIError("--warmup must be 0 or more") }
+    let d = RunDefaults.languageModel
+    let givenCell = try c.model.givenCell
+    let cell = givenCell ?? d.cell
+    let seed = c.runOptions.seedValue
     // The starting checkpoint, if any, decides the vocabulary and (for --init) the model's shape.
-    let start: LanguageModelFile? = try (c.resume ?? c.initFrom).map {
-      try LanguageModelFile(path: $0, option: c.resume != nil ? "--resume" : "--init")
+    let start: LanguageModelCheckpoint? = try (c.resume ?? c.initFrom).map {
+      try readLanguageModel(path: $0, option: c.resume != nil ? "--resume" : "--init")
     }
-    let saved = start?.checkpoint.metadata ?? [:]
 
     // Vocabulary and mode.
-    if let start, let v = c.vocabulary, v != start.vocabulary.kind.rawValue {
-      throw CLIError("--vocabulary \(v) differs from the checkpoint's \(start.vocabulary.kind.rawValue) vocabulary")
+    if let start, let v = c.vocabulary, v != start.vocabulary.kind {
+      throw CLIError("--vocabulary \(v.rawValue) differs from the checkpoint's \(start.vocabulary.kind.rawValue) vocabulary")
     }
     // A plain text (16-bit ids once encoded) or a token file of `recur prepare` (mapped).
-    let input = try TextInput(path: c.text, given: start?.vocabulary) {
-      guard let kind = Vocabulary.Kind(rawValue: c.vocabulary ?? "characters") else {
-        throw CLIError("--vocabulary must be characters or bytes, got '\(c.vocabulary ?? "")'")
-      }
-      return kind
-    }
+    let input = try TextInput(path: c.text, given: start?.vocabulary) { c.vocabulary ?? .characters }
     let vocabulary = input.vocabulary, tokens = input.tokens
     self.vocabulary = vocabulary
-    let savedMode = c.resume != nil ? start.flatMap { $0.mode } : nil
-    guard let mode = TextMode(rawValue: c.mode ?? savedMode?.rawValue ?? "stream") else {
-      throw CLIError("--mode must be stream, lines or documents, got '\(c.mode ?? "")'")
-    }
+    let savedMode = c.resume != nil ? start?.mode : nil
+    let mode = c.mode ?? savedMode ?? .stream
     if let savedMode, mode != savedMode {
       throw CLIError("--mode \(mode.rawValue) differs from the stopped run's \(savedMode.rawValue) mode")
     }
     self.mode = mode
 
-    // Data shape.
-    func savedInt(_ key: String) -> Int? { c.resume != nil ? saved[key].flatMap { Int($0) } : nil }
-    for (flag, given, key) in [("--batch-size", c.batchSize, TextMetadata.batchSize), ("--seq-len", c.seqLen, TextMetadata.sequenceLength)] {
-      if let given, let s = savedInt(key), given != s {
-        throw CLIError("\(flag) \(given) differs from the stopped run's \(s); resuming needs the same batches")
+    // Data shape: a resumed run keeps the stopped run's B and T.
+    let saved = c.resume != nil ? start : nil
+    for (flag, given, stopped) in [("--batch-size", c.runOptions.batchSize, saved?.batchSize), ("--seq-len", c.seqLen, saved?.sequenceLength)] {
+      if let given, let stopped, given != stopped {
+        throw CLIError("\(flag) \(given) differs from the stopped run's \(stopped); resuming needs the same batches")
       }
     }
-    let batchSize = c.batchSize ?? savedInt(TextMetadata.batchSize) ?? 32
-    guard (1...100_000).contains(batchSize) else { throw CLIError("--batch-size must be in 1…100000, got \(batchSize)") }
+    let batchSize = c.runOptions.batchSize ?? saved?.batchSize ?? d.batchSize
     try Ranks.checkBatch(batchSize)
     sharedSettings = Ranks.communicator.size > 1 ? Ranks.sharedSettings(digests: [("--text", input.digest)]) : []
-    if let t = c.seqLen, !(1...1_000_000).contains(t) { throw CLIError("--seq-len must be in 1…1000000, got \(t)") }
-    self.batchSize = batchSize
-
-    let cut = tokens.count - Int((Double(tokens.count) * validationFraction).rounded(.down))
-    let training = tokens.slice(0..<cut), held = tokens.slice(cut..<tokens.count)
-    switch mode {
-    case .stream:
-      let T = c.seqLen ?? savedInt(TextMetadata.sequenceLength) ?? 64
-      guard T >= 1 else { throw CLIError("--seq-len must be at least 1") }
+    let shape = try c.model.shape()
+    let embeddingSize = c.embedding ?? d.embeddingSize ?? 0
+    let sequenceLength: Int
+    if mode == .stream {
+      sequenceLength = c.seqLen ?? saved?.sequenceLength ?? d.sequenceLength ?? 1
+      // A new model is checked before the text: a model too large is the first thing to say.
       if start == nil {
-        try Self.checkMemory(
-          .languageModel(
-            cell: cell, vocabularySize: vocabulary.count, embeddingSize: c.embedding ?? 64,
-            hiddenSize: c.hidden ?? 512, layers: c.layers ?? 2),
-          batch: batchSize, steps: T)
+        try checkMemory(
+          RecurrentNetwork<Float>.Configuration.languageModel(
+            cell: cell, vocabularySize: vocabulary.count, embeddingSize: embeddingSize, hiddenSize: shape.hiddenSize,
+            layers: shape.layers),
+          batch: batchSize, steps: sequenceLength)
       }
-      guard training.count >= batchSize * T + 1 else {
-        throw CLIError(
-          "the text is too short: the training part (first 90%) has \(training.count) characters, "
-            + "\(batchSize) streams × \(T) steps need \(batchSize * T + 1); lower --batch-size or --seq-len")
-      }
-      sequenceLength = T
-      var streams = try oneLine("") { try StreamBatches(tokens: training, batchSize: batchSize, steps: T) }
+    } else {
+      let longest = try oneLine(c.text) { try LanguageModelData.longestPair(tokens: Array(tokens), vocabulary: vocabulary, mode: mode) }
+      sequenceLength = c.seqLen ?? saved?.sequenceLength ?? longest ?? 1
+    }
+    do {
       // A rank of an MPI run reads only its own streams of the text.
-      if Ranks.communicator.size > 1 {
-        streams.ownedStreams = DataParallel.rows(
-          batch: batchSize, rank: Ranks.communicator.rank, ranks: Ranks.communicator.size)
-      }
-      data = TextBatches(.stream(streams))
-      validation = held.count >= 2 ? .stream(tokens: held, streams: min(batchSize, held.count - 1)) : nil
-    case .lines, .documents:
-      let segmentation = mode.segmentation!
-      let all = try oneLine(c.text) {
-        try SequenceBatches(
-          tokens: Array(tokens), vocabulary: vocabulary, segmentation: segmentation, batchSize: 1, maxSteps: Int.max / 2)
-      }
-      let longest = all.sequences.map(\.count).max() ?? 0
-      let T = c.seqLen ?? savedInt(TextMetadata.sequenceLength) ?? (longest + 1)
-      sequenceLength = T
-      let sequences = try oneLine(c.text) {
-        try SequenceBatches(
-          tokens: Array(training), vocabulary: vocabulary, segmentation: segmentation, batchSize: batchSize, maxSteps: T,
-          bucketByLength: true, seed: c.seed)
-      }
-      data = TextBatches(.sequences(sequences))
-      if let heldOut = try? SequenceBatches(
-        tokens: Array(held), vocabulary: vocabulary, segmentation: segmentation, batchSize: batchSize, maxSteps: T)
-      {
-        validation = .sequences(
-          stride(from: 0, to: heldOut.sequences.count, by: batchSize).map {
-            heldOut.batch(of: Array($0..<min($0 + batchSize, heldOut.sequences.count)))
-          })
-      } else {
-        validation = nil
-      }
+      let ranks = Ranks.communicator
+      data = try LanguageModelData(
+        tokens: tokens, vocabulary: vocabulary, mode: mode, batchSize: batchSize, sequenceLength: sequenceLength,
+        seed: seed,
+        ownedStreams: ranks.size > 1 ? DataParallel.rows(batch: batchSize, rank: ranks.rank, ranks: ranks.size) : nil)
+    } catch let error as LanguageModelDataError {
+      throw CLIError("\(error); lower --batch-size or --seq-len")
+    } catch {
+      let message = String(describing: error).split(separator: "\n").joined(separator: " ")
+      throw CLIError(mode == .stream ? message : "\(c.text): \(message)")
     }
 
     // The model.
@@ -258,66 +176,58 @@ struct TrainPlan {
     if let start {
       let have = start.checkpoint.network.configuration
       let option = c.resume != nil ? "--resume" : "--init"
-      if c.model != nil, cell != have.cell {
-        throw CLIError("the \(option) checkpoint has cell \(have.cell) but --model says \(cell)")
+      if givenCell != nil, cell != have.cell {
+        throw CLIError("the \(option) checkpoint has cell \(have.cell) but --cell says \(cell)")
       }
-      for (flag, given, actual) in [("--hidden", c.hidden, have.hiddenSize), ("--layers", c.layers, have.layers), ("--embedding", c.embedding, have.embeddingSize ?? 0)] {
+      for (flag, given, actual) in [("--hidden", c.model.hidden, have.hiddenSize), ("--layers", c.model.layers, have.layers), ("--embedding", c.embedding, have.embeddingSize ?? 0)] {
         if let given, given != actual { throw CLIError("\(option) has \(flag.dropFirst(2)) \(actual) but \(flag) says \(given)") }
       }
-      if c.resume != nil, let d = c.dropout, d != have.dropout {
-        throw CLIError("--dropout \(d) differs from the stopped run's \(have.dropout)")
+      if c.resume != nil, let dropout = c.model.dropout, dropout != have.dropout {
+        throw CLIError("--dropout \(dropout) differs from the stopped run's \(have.dropout)")
       }
       network = start.checkpoint.network
-      if let d = c.dropout, d != have.dropout { network = try network.withDropout(d) }
+      if let dropout = c.model.dropout, dropout != have.dropout { network = try network.withDropout(dropout) }
     } else {
       let configuration = RecurrentNetwork<Float>.Configuration.languageModel(
-        cell: cell, vocabularySize: vocabulary.count, embeddingSize: c.embedding ?? 64, hiddenSize: c.hidden ?? 512,
-        layers: c.layers ?? 2, dropout: c.dropout ?? 0.1)
-      try Self.checkMemory(configuration, batch: batchSize, steps: sequenceLength)
-      network = try oneLine("") { try RecurrentNetwork<Float>(configuration, seed: c.seed) }
-      if cell == .lstm {
-        var generator = SeededGenerator(seed: c.seed &+ 1)
-        try network.initialize(Initialization(forgetGateBias: 1), generator: &generator)
+        cell: cell, vocabularySize: vocabulary.count, embeddingSize: embeddingSize, hiddenSize: shape.hiddenSize,
+        layers: shape.layers, dropout: shape.dropout)
+      try checkMemory(configuration, batch: data.batchSize, steps: data.sequenceLength)
+      network = try oneLine("") { try RecurrentNetwork<Float>(configuration, seed: seed) }
+      // The initialization draws from its own generator (seed + 1), after the network's.
+      if let initialization = shape.initialization {
+        var generator = SeededGenerator(seed: seed &+ 1)
+        try network.initialize(initialization, generator: &generator)
       }
     }
-    try Self.checkMemory(network.configuration, batch: batchSize, steps: sequenceLength)
+    try checkMemory(network.configuration, batch: data.batchSize, steps: data.sequenceLength)
     self.network = network
 
     // Optimizer, schedule, budget.
-    let optimizer: Optimizer
-    switch c.optimizer {
-    case "adam": optimizer = .adam(learningRate: c.lr ?? 3e-3)
-    case "adamw": optimizer = .adamW(learningRate: c.lr ?? 3e-3)
-    case "sgd": optimizer = .sgd(learningRate: c.lr ?? 0.1)
-    case "rmsprop": optimizer = .rmsprop(learningRate: c.lr ?? 3e-3, alpha: 0.95)
-    case "adagrad": optimizer = .adagrad(learningRate: c.lr ?? 0.1)
-    default: throw CLIError("--optimizer must be adam, adamw, sgd, rmsprop or adagrad, got '\(c.optimizer)'")
+    let optimizer = try c.optimization.makeOptimizer()
+    let r = c.runOptions
+    var budget = TrainingBudget(steps: r.steps, epochs: c.epochs, seconds: r.time)
+    if budget.steps == nil, budget.epochs == nil, budget.seconds == nil {
+      budget.steps = d.defaultSteps
+      budget.epochs = d.defaultEpochs
     }
-    var budget = TrainingBudget(steps: c.steps, epochs: c.epochs, seconds: c.time)
-    if budget.steps == nil, budget.epochs == nil, budget.seconds == nil { budget.epochs = 10 }
-    let perEpoch = data.batchesPerEpoch
+    let perEpoch = data.training.batchesPerEpoch
     let plannedSteps = [budget.steps, budget.epochs.map { $0 * perEpoch }].compactMap { $0 }.min()
-    let schedule: LearningRateSchedule
-    switch c.schedule {
-    case "constant": schedule = .constant
-    case "step": schedule = .stepDecay(factor: 0.97, everyEpochs: 1, afterEpoch: 10, stepsPerEpoch: perEpoch)
-    case "cosine":
-      let total = max(plannedSteps ?? 1, c.warmup)
-      schedule = .cosine(warmup: min(c.warmup, total), total: total, minimum: optimizer.learningRate / 10)
-    default: throw CLIError("--schedule must be constant, step or cosine, got '\(c.schedule)'")
-    }
-    fitScheduleToTime = c.schedule == "cosine" && budget.seconds != nil && c.resume == nil
+    let scheduleChoice = c.optimization.scheduleChoice
+    let schedule = scheduleChoice.schedule(
+      learningRate: optimizer.learningRate, warmup: c.optimization.warmupSteps, plannedSteps: plannedSteps,
+      stepsPerEpoch: perEpoch)
+    fitScheduleToTime = scheduleChoice == .cosine && budget.seconds != nil && c.resume == nil
     var options = TrainerOptions(
-      optimizer: optimizer, schedule: schedule, clipping: c.clip > 0 ? .globalNorm(c.clip) : .none,
+      optimizer: optimizer, schedule: schedule, clipping: c.optimization.clipping,
       loss: .crossEntropy, reduction: .meanOverSteps, budget: budget,
-      validationInterval: validation == nil ? nil : c.validateEvery, checkpointInterval: c.validateEvery,
-      divergenceFactor: 3, seed: c.seed)
-    if c.resume != nil, let start {
-      guard var savedOptions = start.checkpoint.options, start.checkpoint.position != nil else {
-        throw CLIError("--resume \(c.resume!) holds a model but no run to resume; use --init to start from its weights")
+      validationInterval: data.validation == nil ? nil : c.validateEvery, checkpointInterval: c.validateEvery,
+      divergenceFactor: 3, seed: seed)
+    if let resume = c.resume, let start {
+      guard var savedOptions = start.checkpoint.options, start.isResumable else {
+        throw CLIError("--resume \(resume) holds a model but no run to resume; use --init to start from its weights")
       }
       // The budget may change (it does not change the trajectory); everything else is the stopped run's.
-      if c.steps != nil || c.epochs != nil || c.time != nil { savedOptions.budget = budget }
+      if r.steps != nil || c.epochs != nil || r.time != nil { savedOptions.budget = budget }
       options = savedOptions
     }
     try oneLine("") { try options.validate() }
@@ -325,67 +235,29 @@ struct TrainPlan {
     resumeFrom = c.resume != nil ? start?.checkpoint : nil
   }
 
-  /// Refuses a model whose training would not fit in this machine's memory, with the estimate.
-  static func checkMemory(
-    _ configuration: RecurrentNetwork<Float>.Configuration, batch: Int, steps: Int,
-    advice: String = "lower --hidden, --layers, --batch-size or --seq-len"
-  ) throws {
-    let bytes = trainingMemoryEstimate(configuration, batch: batch, steps: steps)
-    let physical = Double(ProcessInfo.processInfo.physicalMemory)
-    if bytes > 0.8 * physical {
-      throw CLIError(
-        String(
-          format: "training this model needs about %.1f GB of memory, more than this machine's %.1f GB allows; %@",
-          bytes / 1e9, physical / 1e9, advice))
-    }
-  }
-
-  /// Bytes a training run holds: parameters with their gradient and two optimizer buffers, and per step the
-  /// caches of every layer (projections, states, gate caches and their gradients) and of the head. For
-  /// language models and for the vector models of `recur fit`.
-  static func trainingMemoryEstimate(
-    _ c: RecurrentNetwork<Float>.Configuration, batch: Int, steps: Int
-  ) -> Double {
-    // I inputs (a vocabulary of I tokens when embedded in E), V outputs.
-    let H = Double(c.hiddenSize), I = Double(c.inputSize), V = Double(c.outputSize)
-    let E = Double(c.embeddingSize ?? c.inputSize), embedding = c.embeddingSize == nil ? 0 : I * E
-    let L = Double(c.layers), G = Double(c.cell.gateCount), W = Double(c.cell.cacheWidth)
-    let parameters = embedding + G * H * (E + H + 2) + (L - 1) * G * H * (2 * H + 2) + V * (H + 1)
-    let rows = Double(batch) * Double(steps)
-    let perLayer = rows * H * (3 * G + W + 4)
-    let head = rows * (3 * V + 3 * E)
-    return 4 * (4 * parameters + L * perLayer + head)
-  }
-
   /// Runs the training: progress, samples at validation, metrics, plot, checkpoint, clean stop on Ctrl-C.
-  func train(checkpointPath: String, validateEvery: Int, quiet: Bool) throws {
-    let checkpointURL = URL(fileURLWithPath: checkpointPath)
-    let base = checkpointURL.deletingPathExtension()
-    let metricsURL = URL(fileURLWithPath: base.path + ".metrics.jsonl")
-    let plotURL = URL(fileURLWithPath: base.path + ".loss.svg")
+  func train(files: RunFiles, validateEvery: Int, quiet: Bool) throws {
+    let checkpointURL = files.checkpoint, metricsURL = files.metrics, plotURL = files.lossPlot
     let progress = ProgressLine(plainEvery: max(1, min(validateEvery, 50)), quiet: quiet)
 
     var options = options
-    if fitScheduleToTime, let seconds = options.budget.seconds, case .cosine(let warmup, _, let minimum) = options.schedule {
+    if fitScheduleToTime, let seconds = options.budget.seconds {
       // Rank 0's estimate, so that every rank runs the same schedule.
       var estimate = [Ranks.isPrimary ? Double(try estimateSteps(seconds: seconds, validateEvery: validateEvery)) : 0]
       try Ranks.communicator.allreduceSum(&estimate)
       let total = Int(estimate[0])
-      options.schedule = .cosine(warmup: min(warmup, total), total: total, minimum: minimum)
+      options.schedule = options.schedule.fitted(toSteps: total)
       progress.message("the cosine schedule decays over an estimated \(total) steps in \(duration(seconds))")
     }
     let trainer: Trainer<TextBatches<Float>>
     if let resumeFrom {
-      trainer = try oneLine("--resume") { try Trainer(resuming: resumeFrom, data: data, options: options) }
+      trainer = try oneLine("--resume") { try Trainer(resuming: resumeFrom, data: data.training, options: options) }
     } else {
-      trainer = try oneLine("") { try Trainer(network: network, data: data, options: options) }
+      trainer = try oneLine("") { try Trainer(network: network, data: data.training, options: options) }
     }
-    var metadata = vocabulary.metadata
-    metadata[TextMetadata.mode] = mode.rawValue
-    metadata[TextMetadata.batchSize] = String(batchSize)
-    metadata[TextMetadata.sequenceLength] = String(sequenceLength)
-    metadata[TextMetadata.validationFraction] = "\(validationFraction)"
-    trainer.metadata = metadata
+    trainer.metadata = LanguageModelCheckpoint.metadata(
+      vocabulary: vocabulary, mode: mode, batchSize: data.batchSize, sequenceLength: data.sequenceLength,
+      validationFraction: data.validationFraction)
     trainer.checkpointURL = checkpointURL
     trainer.metricsURL = metricsURL
     trainer.communicator = Ranks.communicator
@@ -395,21 +267,14 @@ struct TrainPlan {
     let c = trainer.network.configuration
     progress.message(
       "training a \(c.layers)-layer \(c.cell), H = \(c.hiddenSize), E = \(c.embeddingSize ?? 0), "
-        + "V = \(vocabulary.count) (\(trainer.network.parameterCount) parameters) on \(data.batchesPerEpoch) "
-        + "batches of \(batchSize) × \(sequenceLength) per epoch, \(mode.rawValue) mode"
+        + "V = \(vocabulary.count) (\(trainer.network.parameterCount) parameters) on \(data.training.batchesPerEpoch) "
+        + "batches of \(data.batchSize) × \(data.sequenceLength) per epoch, \(mode.rawValue) mode"
         + (resumeFrom != nil ? ", resuming at step \(trainer.position.step)" : ""))
 
     let workspace = NetworkWorkspace<Float>()
-    if let validation {
-      trainer.validation = { network in
-        switch validation {
-        case .stream(let tokens, let streams):
-          return try network.evaluateLanguageModel(
-            on: tokens, streams: streams, chunkLength: 128, workspace: workspace, communicator: ranks
-          ).natsPerToken
-        case .sequences(let batches):
-          return try network.meanLoss(over: batches, loss: .crossEntropy, workspace: workspace, communicator: ranks)
-        }
+    if data.validation != nil {
+      trainer.validation = { [data] network in
+        try data.validationLoss(network, workspace: workspace, communicator: ranks) ?? .nan
       }
     }
     let totalSteps = options.budget.steps
@@ -447,29 +312,12 @@ struct TrainPlan {
     progress.summary("checkpoint: \(checkpointURL.path)\nmetrics:    \(metricsURL.path)\nloss plot:  \(plotURL.path)")
   }
 
-  /// Times a few steps and one validation on copies, and estimates how many steps fit in `seconds`.
+  /// Times a few steps on copies and estimates how many steps (with their validations) fit in `seconds`.
   func estimateSteps(seconds: Double, validateEvery: Int) throws -> Int {
-    var probeOptions = options
-    probeOptions.budget = TrainingBudget(steps: 8)
-    let probe = try Trainer(network: network, data: data, options: probeOptions)
-    // Two steps to allocate the workspaces, then the median of six timed steps (robust to a busy moment).
-    for _ in 0..<2 { try probe.step() }
-    var times: [Double] = []
-    for _ in 0..<6 {
-      let start = DispatchTime.now().uptimeNanoseconds
-      try probe.step()
-      times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-    }
-    let perStep = times.sorted()[3]
-    var validationSeconds = 0.0
-    if case .stream(let tokens, _) = validation {
-      // Forward only over the held-out tokens: about a third of a training step per B·T tokens.
-      validationSeconds = Double(tokens.count) / Double(batchSize * sequenceLength) * perStep / 3
-    } else if case .sequences(let batches) = validation {
-      validationSeconds = Double(batches.count) * perStep / 3
-    }
-    let effective = perStep + validationSeconds / Double(validateEvery)
-    return max(1, Int(seconds / effective))
+    let perStep = try StepTiming.measureSecondsPerStep(network: network, data: data.training, options: options)
+    let validationSeconds = StepTiming.forwardOnlySeconds(batches: data.validationBatches, secondsPerStep: perStep)
+    return StepTiming(secondsPerStep: perStep, validationSeconds: validationSeconds)
+      .steps(in: seconds, validationInterval: validateEvery)
   }
 
   /// A short sample of a network (temperature 0.8) for the progress display.
@@ -485,52 +333,8 @@ struct TrainPlan {
     return String(decoding: bytes, as: UTF8.self)
   }
 
-  /// Draws the training loss (mean per 10 steps) and the validation loss from a metrics file.
+  /// Draws the training and validation loss of a run from its metrics file.
   static func plot(metrics: URL, to url: URL) throws {
-    let text = try String(contentsOf: metrics, encoding: .utf8)
-    var steps: [Double] = [], losses: [Double] = [], valSteps: [Double] = [], valLosses: [Double] = []
-    for line in text.split(separator: "\n") {
-      guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-        let step = object["step"] as? Double ?? (object["step"] as? Int).map(Double.init)
-      else { continue }
-      if let loss = object["loss"] as? Double {
-        steps.append(step)
-        losses.append(loss)
-      }
-      if let v = object["val_loss"] as? Double {
-        valSteps.append(step)
-        valLosses.append(v)
-      }
-    }
-    let window = max(1, steps.count / 500)
-    var meanSteps: [Double] = [], meanLosses: [Double] = []
-    for i in stride(from: 0, to: steps.count, by: window) {
-      let j = min(i + window, steps.count)
-      meanSteps.append(steps[j - 1])
-      meanLosses.append(losses[i..<j].reduce(0, +) / Double(j - i))
-    }
-    try LinePlot(
-      title: "Training and validation loss", xLabel: "step", yLabel: "cross-entropy (nats/char)",
-      series: [
-        .init(name: "training (mean of \(window) step\(window == 1 ? "" : "s"))", x: meanSteps, y: meanLosses),
-        .init(name: "validation", x: valSteps, y: valLosses),
-      ]
-    ).write(to: url)
-  }
-}
-
-extension RecurrentNetwork {
-  /// The same network with another dropout probability (same weights).
-  func withDropout(_ dropout: Double) throws -> RecurrentNetwork {
-    var configuration = self.configuration
-    configuration.dropout = dropout
-    var copy = try RecurrentNetwork(configuration, seed: 0)
-    let source = namedParameters
-    var index = 0
-    copy.updateEachParameter { _, tensor in
-      tensor = source[index].tensor
-      index += 1
-    }
-    return copy
+    try LinePlot.trainingCurves(try MetricsRecord.read(contentsOf: metrics)).write(to: url)
   }
 }

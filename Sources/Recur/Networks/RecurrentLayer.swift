@@ -110,15 +110,16 @@ extension RecurrentLayer {
   ) {
     let cell = kind.cell
     let H = hiddenSize, G = gateWidth, T = steps, B = batch, BH = batch * hiddenSize
-    let xp = cache.xp.reserve(T * B * G)
-    let h = cache.h.reserve((T + 1) * BH)
-    let c = cell.hasMemoryCell ? cache.c.reserve((T + 1) * BH) : nil
-    let cc = cache.cache.reserve(max(1, T * B * cell.cacheWidth * H))
-    let hp = cache.hp.reserve(B * G)
+    let layout = LayerCacheLayout(cell: cell, hidden: H, steps: T, batch: B)
+    let xp = cache.xp.reserve(layout.projections)
+    let h = cache.h.reserve(layout.states)
+    let c = cell.hasMemoryCell ? cache.c.reserve(layout.states) : nil
+    let cc = cache.cache.reserve(layout.cellCache)
+    let hp = cache.hp.reserve(layout.stepProjection)
     // For cells that only add xp and hp (all but the GRU, whose reset gate scales hp), b_hh joins b_ih in
     // the input projection and the per-step product starts from zero.
     let additive = !cell.separateRecurrentGradient
-    let inputBias = cache.bias.reserve(G)
+    let inputBias = cache.bias.reserve(layout.bias)
     biasIH.withPointer { bih in
       biasHH.withPointer { bhh in
         for j in 0..<G { inputBias[j] = additive ? bih[j] + bhh[j] : bih[j] }
@@ -131,7 +132,7 @@ extension RecurrentLayer {
     if let tokens {
       // xp_t = row id_t of E W_ih^T + b_ih, the table computed in one GEMM of V rows.
       let V = tokens.vocabularySize
-      let table = cache.tokenRows.reserve(V * G)
+      let table = cache.tokenRows.reserve(layout.tokenRows(vocabulary: V))
       Scalar.addRowVector(rows: V, width: G, vector: inputBias, beta: 0, c: table, ldc: G)
       weightIH.withPointer { w in
         Scalar.gemm(
@@ -152,7 +153,7 @@ extension RecurrentLayer {
     // W_hhᵀ is the B operand of every step's product: pack it once for all T steps (with B > 1 rows; one
     // row is a matrix-vector product, which streams W_hh as it is).
     let packed: UnsafeMutablePointer<Scalar>? =
-      B > 1 ? cache.packedWeight.reserve(Scalar.packedMatrixCount(n: G, k: H)) : nil
+      B > 1 ? cache.packedWeight.reserve(layout.packedForward(Scalar.self)) : nil
     let parts =
       rowParts ?? RowSplit.parts(batch: B, steps: T, rowWork: Double(G) * Double(H), packed: packed != nil)
     weightHH.withPointer { whh in
@@ -222,17 +223,18 @@ extension RecurrentLayer {
     let h = cache.h.pointer
     let c = cell.hasMemoryCell ? cache.c.pointer : nil
     let cc = cache.cache.pointer
-    let dxp = cache.dxp.reserve(T * B * G)
-    let dhp = cell.separateRecurrentGradient ? cache.dhp.reserve(T * B * G) : dxp
-    let dh = cache.dh.reserve(BH), dhPrev = cache.dhPrev.reserve(BH)
-    let dc = cache.dc.reserve(BH), dcPrev = cache.dcPrev.reserve(BH)
+    let layout = LayerCacheLayout(cell: cell, hidden: H, steps: T, batch: B)
+    let dxp = cache.dxp.reserve(layout.projections)
+    let dhp = cell.separateRecurrentGradient ? cache.dhp.reserve(layout.recurrentGradients) : dxp
+    let dh = cache.dh.reserve(layout.runningGradient), dhPrev = cache.dhPrev.reserve(layout.runningGradient)
+    let dc = cache.dc.reserve(layout.runningGradient), dcPrev = cache.dcPrev.reserve(layout.runningGradient)
     if let finalHGradient { dh.update(from: finalHGradient, count: BH) } else { dh.update(repeating: 0, count: BH) }
     if let finalCGradient { dc.update(from: finalCGradient, count: BH) } else { dc.update(repeating: 0, count: BH) }
     let masked = lengths.map { $0.contains { $0 < T } } ?? false
 
     // W_hh is the B operand of every step's product δ^{s_{t-1}} += dhp W_hh: pack it once (see forward).
     let packed: UnsafeMutablePointer<Scalar>? =
-      B > 1 ? cache.packedWeight.reserve(Scalar.packedMatrixCount(n: H, k: G)) : nil
+      B > 1 ? cache.packedWeight.reserve(layout.packedBackward(Scalar.self)) : nil
     // ‖δ^{s_t}‖ sums over the whole batch in one order, so the diagnostic pass keeps the rows together.
     let parts =
       deltaNorms != nil
@@ -303,11 +305,11 @@ extension RecurrentLayer {
     }
 
     // Weight gradients for all steps at once: dW_ih += dXP^T X, dW_hh += dHP^T H_{0..T-1}.
-    let biasSums = cache.bias.reserve(G)
+    let biasSums = cache.bias.reserve(layout.bias)
     if let tokens {
       // S[v] = Σ_{t: id_t = v} dxp_t; then dW_ih += S^T E, db_ih += Σ_v S[v], dE += S W_ih.
       let V = tokens.vocabularySize
-      let sums = cache.tokenRows.reserve(V * G)
+      let sums = cache.tokenRows.reserve(layout.tokenRows(vocabulary: V))
       sums.update(repeating: 0, count: V * G)
       for r in 0..<(T * B) {
         let row = sums + Int(tokens.ids[r]) * G, source = dxp + r * G

@@ -79,9 +79,9 @@ public struct RecurrentNetwork<Scalar: RecurScalar>: Sendable, Equatable, Parame
         guard value <= max else { throw ModelError("\(name) of \(value) is larger than the supported \(max)") }
       }
       try check(inputSize, embeddingSize == nil ? "input size" : "vocabulary size", max: 1 << 24)
-      if let embeddingSize { try check(embeddingSize, "embedding size", max: 1 << 16) }
-      try check(hiddenSize, "hidden size", max: 1 << 16)
-      try check(layers, "layer count", max: 64)
+      if let embeddingSize { try check(embeddingSize, "embedding size", max: NetworkLimits.embeddingSize) }
+      try check(hiddenSize, "hidden size", max: NetworkLimits.hiddenSize)
+      try check(layers, "layer count", max: NetworkLimits.layers)
       try check(outputSize, "output size", max: 1 << 24)
       guard dropout.isFinite, dropout >= 0, dropout < 1 else {
         throw ModelError("dropout must be in [0, 1), got \(dropout)")

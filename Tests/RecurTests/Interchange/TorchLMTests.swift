@@ -2,7 +2,6 @@ import Foundation
 import Testing
 
 @testable import Recur
-@testable import recur
 
 /// Models trained in PyTorch and saved with `interop/recur_torch.save_for_recur` (fixtures written by
 /// generate_interop_fixtures.py): Recur reads them as weights-only checkpoints, evaluates them to PyTorch's
@@ -85,12 +84,12 @@ struct TorchLMTests {
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
     let output = folder.appendingPathComponent("stepped.safetensors")
-    let command = try TrainCommand.parse([
-      "--text", try Self.url("interop_text", "txt").path, "--init", try Self.url(name, "safetensors").path,
+    let result = try RecurProcess.run([
+      "train", "--text", try Self.url("interop_text", "txt").path, "--init", try Self.url(name, "safetensors").path,
       "--steps", "1", "--optimizer", "sgd", "--lr", "0.1", "--seq-len", "16", "--batch-size", "1", "--clip", "0",
       "--dropout", "0", "--schedule", "constant", "--checkpoint", output.path, "--quiet",
-    ])
-    try command.run()
+    ], in: folder)
+    try #require(result.status == 0, "recur train: \(result.standardError)")
     let stepped = try Checkpoint<Float>(contentsOf: output)
     let start = try Checkpoint<Float>(contentsOf: try Self.url(name, "safetensors")).network
     try Self.expectPyTorchStep(stepped.network, from: start, try Fixture(name + ".expected"), name)

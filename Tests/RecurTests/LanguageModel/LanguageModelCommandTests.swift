@@ -2,7 +2,6 @@ import Foundation
 import Testing
 
 @testable import Recur
-@testable import recur
 
 /// `recur train`, `recur sample` and `recur eval` on small texts: checked input, exact resumption, the
 /// checkpoint's text metadata, and the files written beside the checkpoint.
@@ -25,18 +24,18 @@ struct LanguageModelCommandTests {
 
   static let small = ["--hidden", "8", "--embedding", "4", "--layers", "2", "--batch-size", "3", "--seq-len", "10", "--quiet"]
 
+  /// Runs `recur train arguments…` (the built executable) and requires it to succeed.
   static func train(_ arguments: [String]) throws {
-    try TrainCommand.parse(arguments).run()
+    let result = try RecurProcess.run(["train"] + arguments, in: FileManager.default.temporaryDirectory)
+    try #require(result.status == 0, "recur train \(arguments.joined(separator: " ")): \(result.standardError)")
   }
 
-  /// The error message `recur train` gives for these arguments (nil when they are accepted).
-  static func trainError(_ arguments: [String]) -> String? {
-    do {
-      _ = try TrainCommand.parse(arguments)  // parsing runs validate()
-      return nil
-    } catch {
-      return TrainCommand.message(for: error)
-    }
+  /// The error line `recur train` gives for these arguments, without "Error: " (nil when they are accepted).
+  static func trainError(_ arguments: [String], in folder: Folder) throws -> String? {
+    let result = try RecurProcess.run(["train"] + arguments, in: folder.url)
+    if result.status == 0 { return nil }
+    #expect(result.errorLines.count == 1, "\(arguments): \(result.standardError)")
+    return result.errorLines.last.map { String($0.dropFirst("Error: ".count)) }
   }
 
   @Test("train: stopped at step k and resumed, the weights equal the run that never stopped (stream mode, dropout)")
@@ -73,7 +72,7 @@ struct LanguageModelCommandTests {
     let text = try folder.write("t.txt", Self.text)
     let model = folder.path("lines.safetensors")
     try Self.train(["--text", text, "--mode", "lines", "--steps", "40", "--lr", "0.03", "--checkpoint", model] + Self.small.filter { $0 != "10" && $0 != "--seq-len" })
-    let file = try LanguageModelFile(path: model)
+    let file = try LanguageModelCheckpoint(contentsOf: URL(fileURLWithPath: model))
     #expect(file.mode == .lines)
     #expect(file.checkpoint.metadata["text.seq_len"] == "24")  // the longest line (23 characters) + 1
     // Sampling a lines model ends at <end>: fewer than 1000 characters, and never a line break inside.
@@ -90,10 +89,8 @@ struct LanguageModelCommandTests {
     #expect(!bytes.isEmpty)
     // eval's figure is the library's one-stream definition on the same tokens.
     let tokens = try file.vocabulary.encode(utf8: Self.text)
-    let eval = try EvalCommand.parse(["--checkpoint", model, "--text", text])
-    #expect(try Array(eval.tokens(of: file)) == tokens)
-    let last = try EvalCommand.parse(["--checkpoint", model, "--text", text, "--last", "0.1"])
-    #expect(try Array(last.tokens(of: file)) == Array(tokens.suffix(tokens.count / 10)))
+    #expect(try file.evaluationTokens(utf8: Self.text) == tokens)
+    #expect(try file.evaluationTokens(utf8: Self.text, lastFraction: 0.1) == Array(tokens.suffix(tokens.count / 10)))
     let figure = try file.checkpoint.network.evaluateLanguageModel(on: tokens)
     #expect(figure.predictions == tokens.count - 1 && figure.natsPerToken.isFinite)
   }
@@ -117,31 +114,25 @@ struct LanguageModelCommandTests {
       (["--text", text, "--hidden", "0"], "--hidden must be at least 1"),
       (["--text", text, "--hidden=-5"], "--hidden must be at least 1"),
       (["--text", text, "--hidden", "1000000"], "absurdly large"),
-      (["--text", text, "--lr", "nan"], "--lr must be a positive number"),
-      (["--text", text, "--model", "transformer"], "--model must be"),
+      (["--text", text, "--lr", "nan"], "--learning-rate must be positive"),
+      (["--text", text, "--model", "transformer"], "The value 'transformer' is invalid for '--model"),
+      (["--text", text, "--cell", "transformer"], "The value 'transformer' is invalid for '--cell"),
       (["--text", other, "--init", lstm], "is not in the vocabulary"),
-      (["--text", text, "--init", lstm, "--model", "gru", "--batch-size", "3"], "has cell lstm but --model says gru"),
+      (["--text", text, "--init", lstm, "--model", "gru", "--batch-size", "3"], "has cell lstm but --cell says gru"),
       (["--text", text, "--init", lstm, "--hidden", "16", "--batch-size", "3"], "hidden 8 but --hidden says 16"),
       (["--text", text, "--resume", lstm, "--seq-len", "11"], "--seq-len 11 differs"),
       (["--text", text, "--hidden", "16384", "--layers", "64", "--batch-size", "100000", "--seq-len", "1"],
        "memory"),
     ]
     for (arguments, expected) in cases {
-      let message = Self.trainError(arguments + ["--steps", "1"])
+      let message = try Self.trainError(arguments + ["--steps", "1", "--checkpoint", folder.path("x.safetensors")], in: folder)
       #expect(message?.contains(expected) == true, "\(arguments): \(message ?? "accepted")")
       #expect(message?.contains("\n") == false)
     }
-    #expect(Self.trainError(["--text", text, "--init", lstm, "--steps", "1", "--batch-size", "3", "--seq-len", "10"]) == nil)
-  }
-
-  @Test("the memory estimate grows with the model and the batch")
-  func memoryEstimate() {
-    let c = RecurrentNetwork<Float>.Configuration.languageModel(
-      cell: .lstm, vocabularySize: 65, embeddingSize: 64, hiddenSize: 512, layers: 2)
-    let base = TrainPlan.trainingMemoryEstimate(c, batch: 32, steps: 128)
-    // 3.3 M parameters × 4 copies × 4 bytes ≈ 53 MB, plus caches of 4 096 rows.
-    #expect(base > 53e6 && base < 1e9)
-    #expect(TrainPlan.trainingMemoryEstimate(c, batch: 64, steps: 128) > base)
+    #expect(
+      try Self.trainError(
+        ["--text", text, "--init", lstm, "--steps", "1", "--batch-size", "3", "--seq-len", "10", "--quiet",
+         "--checkpoint", folder.path("init.safetensors")], in: folder) == nil)
   }
 }
 

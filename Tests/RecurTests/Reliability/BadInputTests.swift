@@ -87,8 +87,8 @@ struct BadInputTests {
       Case("unknown option", t + ["--batch-size", "2", "--seq-len", "8", "--hiden", "8"], "Unknown option '--hiden'"),
       Case("--batch-size 0", t + ["--batch-size", "0"], "--batch-size must be in 1…100000, got 0"),
       Case("--seq-len negative", t + ["--seq-len", "-3"], "--seq-len must be in 1…1000000, got -3"),
-      Case("--lr nan", t + ["--lr", "nan"], "--lr must be a positive number, got nan"),
-      Case("--lr negative", t + ["--lr", "-0.1"], "--lr must be a positive number, got -0.1"),
+      Case("--lr nan", t + ["--lr", "nan"], "--learning-rate must be positive, got nan"),
+      Case("--learning-rate negative", t + ["--learning-rate", "-0.1"], "--learning-rate must be positive, got -0.1"),
       Case("--dropout 1", t + ["--dropout", "1"], "--dropout must be in [0, 1)"),
       Case("memory", t + ["--hidden", "16000", "--layers", "60"], "GB of memory, more than this machine's"),
     ])
@@ -98,7 +98,7 @@ struct BadInputTests {
   func checkpoints() throws {
     try check([
       Case("--init with another cell", ["train", "--text", "text.txt", "--init", "lm.safetensors", "--model", "gru", "--batch-size", "2", "--seq-len", "8"],
-        "the --init checkpoint has cell lstm but --model says gru"),
+        "the --init checkpoint has cell lstm but --cell says gru"),
       Case("--resume with another size", ["train", "--text", "text.txt", "--resume", "lm.safetensors", "--hidden", "16"],
         "--resume has hidden 8 but --hidden says 16"),
       Case("--init from a vector model", ["train", "--text", "text.txt", "--init", "vector.safetensors"],
@@ -131,12 +131,15 @@ struct BadInputTests {
       Case("invalid UTF-8", ["fit", "--data", "latin1.txt"], "is not UTF-8 text (an invalid byte near offset 3)"),
       Case("predict missing data", ["predict", "--checkpoint", "vector.safetensors", "--data", "missing.jsonl"],
         "No such file or directory"),
-      Case("--hidden 0", ["fit", "--data", "pairs.jsonl", "--hidden", "0"], "--hidden must be in 1…4096, got 0"),
-      Case("--hidden -2", ["fit", "--data", "pairs.jsonl", "--hidden", "-2"], "--hidden must be in 1…4096, got -2"),
+      Case("--hidden 0", ["fit", "--data", "pairs.jsonl", "--hidden", "0"], "--hidden must be at least 1, got 0"),
+      Case("--hidden -2", ["fit", "--data", "pairs.jsonl", "--hidden", "-2"], "--hidden must be at least 1, got -2"),
       Case("--learning-rate nan", ["fit", "--data", "pairs.jsonl", "--learning-rate", "nan"], "--learning-rate must be positive"),
       Case("a label that makes 16 million classes", ["fit", "--data", "huge-label.jsonl", "--hidden", "4096"],
         "GB of memory, more than this machine's"),
-      Case("task --hidden absurd", ["task", "parity", "--hidden", "5000"], "--hidden must be in 1…4096, got 5000"),
+      Case("task --hidden absurd", ["task", "parity", "--hidden", "70000"], "--hidden 70000 is absurdly large (the most is 65536)"),
+      Case("--lr and --learning-rate both", ["task", "parity", "--lr", "0.1", "--learning-rate", "0.1"],
+        "--lr is the older spelling of --learning-rate; give one of them"),
+      Case("task --optimizer unknown", ["task", "parity", "--optimizer", "lbfgs"], "The value 'lbfgs' is invalid for '--optimizer <optimizer>'"),
     ])
   }
 }
