@@ -137,7 +137,12 @@ struct FitCommand: ParsableCommand {
       options.readout = readout
       options.classWeights = weights
     }
+    try Ranks.checkBatch(batchSize)
     let trainer = try Trainer(network: network, data: source, options: options)
+    trainer.communicator = Ranks.communicator
+    if Ranks.communicator.size > 1 {
+      trainer.sharedSettings = Ranks.sharedSettings(files: [("--data", [UInt8](try Data(contentsOf: URL(fileURLWithPath: data))))])
+    }
     trainer.checkpointURL = URL(fileURLWithPath: checkpoint)
     trainer.metadata = ["data.targets": dataset.kind.rawValue, "data.layout": dataset.layout.rawValue]
     if dataset.layout == .sequence { trainer.metadata["data.readout"] = readout.rawValue }
@@ -172,7 +177,7 @@ struct FitCommand: ParsableCommand {
       try dataset.metrics(of: trainer.network, indices: measured, readout: readout),
       title: "recur fit: \(data) (\(validIndices.isEmpty ? "training" : "validation"))")
     print("model written to \(checkpoint)")
-    if let plot {
+    if let plot, Ranks.isPrimary {
       var series = [LinePlot.Series(name: "training loss", y: losses)]
       if !validationCurve.isEmpty {
         series.append(.init(name: "validation loss", x: validationCurve.map(\.0), y: validationCurve.map(\.1)))
