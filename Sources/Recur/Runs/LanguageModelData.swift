@@ -9,7 +9,7 @@ public struct LanguageModelData: Sendable {
   /// How the validation loss is measured.
   public enum Validation: Sendable {
     /// The held-out tokens read as `streams` parallel streams from the zero state
-    /// (``RecurrentNetwork/evaluateLanguageModel(on:streams:chunkLength:workspace:)``).
+    /// (``RecurrentNetwork/evaluateLanguageModel(on:streams:chunkLength:workspace:communicator:)``).
     case stream(tokens: TokenSequence, streams: Int)
     /// The mean loss per step over the held-out pairs, in batches of B.
     case sequences([SequenceBatch<Float>])
@@ -72,10 +72,15 @@ public struct LanguageModelData: Sendable {
   /// lines and documents modes copy the pairs they make).
   ///
   /// - Parameters:
+  ///   - tokens: the text's tokens, compactly stored or mapped.
+  ///   - vocabulary: the text's vocabulary.
+  ///   - mode: how the text becomes sequences.
+  ///   - batchSize: B, streams or sequences per step.
+  ///   - sequenceLength: T, the steps per chunk or the longest pair.
+  ///   - validationFraction: f, the held-out share at the end of the text.
+  ///   - seed: the order of the shuffled pairs (lines and documents modes).
   ///   - ownedStreams: in stream mode, the streams this process reads (a rank of a data-parallel run:
   ///     ``StreamBatches/ownedStreams``); nil for all.
-  ///
-  /// The other parameters are those of the `[Int32]` initializer.
   public init(
     tokens: TokenSequence, vocabulary: Vocabulary, mode: TextMode, batchSize: Int, sequenceLength: Int,
     validationFraction: Double = Self.defaultValidationFraction, seed: UInt64, ownedStreams: Range<Int>? = nil
