@@ -12,6 +12,10 @@ let package = Package(
     .library(name: "Recur", targets: ["Recur"]),
     .executable(name: "recur", targets: ["recur"]),
   ],
+  // MARK: - Traits
+  // MPI: data-parallel training over the MPI C API (`swift build --traits MPI`; needs an MPI such as Open MPI
+  // or MPICH, found through pkg-config). Off by default, so the package builds without MPI.
+  traits: [.trait(name: "MPI", description: "Data-parallel training over MPI (needs libopenmpi-dev or MPICH).")],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
@@ -25,7 +29,7 @@ let package = Package(
     ),
     .target(
       name: "Recur",
-      dependencies: ["_RecurKernels"]
+      dependencies: ["_RecurKernels", .target(name: "_RecurMPI", condition: .when(traits: ["MPI"]))]
     ),
     // ONNX export, TensorBoard event files and model folders: the only target that needs swift-protobuf,
     // so that the core library builds without it. Sources/RecurExport/Generated is made by
@@ -35,6 +39,13 @@ let package = Package(
       dependencies: ["Recur", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
       exclude: ["Schemas"]
     ),
+    // MARK: - MPI (built only with the MPI trait; pkg-config "mpi" is Debian's name for the default MPI,
+    // Open MPI or MPICH)
+    .systemLibrary(
+      name: "CMPI", pkgConfig: "mpi",
+      providers: [.apt(["libopenmpi-dev"]), .brew(["open-mpi"])]
+    ),
+    .target(name: "_RecurMPI", dependencies: ["CMPI"]),
     .executableTarget(
       name: "recur",
       dependencies: [

@@ -124,7 +124,9 @@ final class ProgressLine {
     lastLength = 0
   }
 
-  private func write(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
+  private func write(_ s: String) {
+    if Ranks.isPrimary { FileHandle.standardError.write(Data(s.utf8)) }
+  }
 }
 
 /// "1h02m", "3m07s", "42s".

@@ -141,7 +141,12 @@ struct FitCommand: ParsableCommand {
       options.readout = readout
       options.classWeights = weights
     }
+    try Ranks.checkBatch(batchSize)
     let trainer = try Trainer(network: network, data: source, options: options)
+    trainer.communicator = Ranks.communicator
+    if Ranks.communicator.size > 1 {
+      trainer.sharedSettings = Ranks.sharedSettings(files: [("--data", [UInt8](try Data(contentsOf: URL(fileURLWithPath: data))))])
+    }
     trainer.checkpointURL = URL(fileURLWithPath: checkpoint)
     trainer.metricsURL = URL(fileURLWithPath: URL(fileURLWithPath: checkpoint).deletingPathExtension().path + ".metrics.jsonl")
     trainer.metadata = ["data.targets": dataset.kind.rawValue, "data.layout": dataset.layout.rawValue]
@@ -164,7 +169,7 @@ struct FitCommand: ParsableCommand {
         print(line)
       }
     }
-    let board = try tensorboard.map { dir in try oneLine("--tensorboard") { try TensorBoardLog(directory: URL(fileURLWithPath: dir), options: options) } }
+    let board = !Ranks.isPrimary ? nil : try tensorboard.map { dir in try oneLine("--tensorboard") { try TensorBoardLog(directory: URL(fileURLWithPath: dir), options: options) } }
     board?.attach(to: trainer)
     let outcome = try trainer.run()
     try oneLine("--tensorboard") { try board?.finish() }
@@ -183,7 +188,7 @@ struct FitCommand: ParsableCommand {
       try dataset.metrics(of: trainer.network, indices: measured, readout: readout),
       title: "recur fit: \(data) (\(validIndices.isEmpty ? "training" : "validation"))")
     print("model written to \(checkpoint)")
-    if let plot {
+    if let plot, Ranks.isPrimary {
       var series = [LinePlot.Series(name: "training loss", y: losses)]
       if !validationCurve.isEmpty {
         series.append(.init(name: "validation loss", x: validationCurve.map(\.0), y: validationCurve.map(\.1)))

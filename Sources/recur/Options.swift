@@ -137,10 +137,7 @@ struct OptimizationOptions<Defaults: CommandDefaults>: ParsableArguments {
     return choice.optimizer(learningRate: try givenLearningRate ?? Defaults.run.learningRate(for: choice))
   }
 
-  var clipping: GradientClipping {
-    let value = clip ?? Defaults.run.clip
-    return value > 0 ? .globalNorm(value) : .none
-  }
+  var clipping: GradientClipping { .globalNormOrNone(clip ?? Defaults.run.clip) }
 
   var scheduleChoice: ScheduleChoice { schedule ?? Defaults.run.schedule }
   var warmupSteps: Int { warmup ?? Defaults.run.warmup }

@@ -9,7 +9,7 @@ struct RecurCommand: ParsableCommand {
     abstract: "State machines and recurrent neural networks: train, sample, evaluate and inspect.",
     groupedSubcommands: [
       CommandGroup(name: "Chapter walk-through", subcommands: [DemoCommand.self, TaskCommand.self, GradientsCommand.self, ExtractCommand.self]),
-      CommandGroup(name: "Language model", subcommands: [TrainCommand.self, SampleCommand.self, EvalCommand.self]),
+      CommandGroup(name: "Language model", subcommands: [TrainCommand.self, SampleCommand.self, EvalCommand.self, PrepareCommand.self]),
       CommandGroup(name: "Your own sequences", subcommands: [FitCommand.self, PredictCommand.self]),
       CommandGroup(name: "Deploy and watch", subcommands: [ExportCommand.self]),
       CommandGroup(name: "Benchmark", subcommands: [Bench.self]),
@@ -21,13 +21,16 @@ struct RecurCommand: ParsableCommand {
   /// the usage that ArgumentParser would otherwise print with it.
   static func main() {
     do {
+      try Ranks.start()
       var command = try parseAsRoot()
       try command.run()
+      Ranks.finish()
     } catch {
       let code = exitCode(for: error)
       guard code != .success else { exit(withError: error) }
       let text = message(for: error).split(whereSeparator: \.isNewline).joined(separator: " ")
-      if !text.isEmpty { FileHandle.standardError.write(Data("Error: \(text)\n".utf8)) }
+      // Under mpirun only rank 0 prints (the other ranks meet the same error, or mpirun names the one that failed).
+      if !text.isEmpty, Ranks.isPrimary { FileHandle.standardError.write(Data("Error: \(text)\n".utf8)) }
       Foundation.exit(code.rawValue)
     }
   }

@@ -108,32 +108,27 @@ struct TrainPlan {
   let provenance: [String: String]
   /// Whether the cosine schedule's length is still to be fitted to a time budget.
   let fitScheduleToTime: Bool
+  /// What every rank of an MPI run must share (the command line and the text's digest); empty for one rank.
+  let sharedSettings: [(name: String, value: String)]
 
   init(_ c: TrainCommand) throws {
     let d = RunDefaults.languageModel
     let givenCell = try c.model.givenCell
     let cell = givenCell ?? d.cell
     let seed = c.runOptions.seedValue
-    let bytes = try readTextFile(c.text)
-    provenance = ModelFolder.Provenance.metadata(path: c.text, data: bytes)
-
     // The starting checkpoint, if any, decides the vocabulary and (for --init) the model's shape.
     let start: LanguageModelCheckpoint? = try (c.resume ?? c.initFrom).map {
       try readLanguageModel(path: $0, option: c.resume != nil ? "--resume" : "--init")
     }
 
     // Vocabulary and mode.
-    var vocabulary: Vocabulary
-    if let start {
-      vocabulary = start.vocabulary
-      if let v = c.vocabulary, v != vocabulary.kind {
-        throw CLIError("--vocabulary \(v.rawValue) differs from the checkpoint's \(vocabulary.kind.rawValue) vocabulary")
-      }
-    } else {
-      let kind = c.vocabulary ?? .characters
-      vocabulary = try oneLine(c.text) { try Vocabulary(kind: kind, text: bytes) }
+    if let start, let v = c.vocabulary, v != start.vocabulary.kind {
+      throw CLIError("--vocabulary \(v.rawValue) differs from the checkpoint's \(start.vocabulary.kind.rawValue) vocabulary")
     }
-    let tokens = try oneLine(c.text) { try vocabulary.encode(utf8: bytes) }
+    // A plain text (16-bit ids once encoded) or a token file of `recur prepare` (mapped).
+    let input = try TextInput(path: c.text, given: start?.vocabulary) { c.vocabulary ?? .characters }
+    let vocabulary = input.vocabulary, tokens = input.tokens
+    provenance = input.provenance
     self.vocabulary = vocabulary
     let savedMode = c.resume != nil ? start?.mode : nil
     let mode = c.mode ?? savedMode ?? .stream
@@ -150,6 +145,8 @@ struct TrainPlan {
       }
     }
     let batchSize = c.runOptions.batchSize ?? saved?.batchSize ?? d.batchSize
+    try Ranks.checkBatch(batchSize)
+    sharedSettings = Ranks.communicator.size > 1 ? Ranks.sharedSettings(digests: [("--text", input.digest)]) : []
     let shape = try c.model.shape()
     let embeddingSize = c.embedding ?? d.embeddingSize ?? 0
     let sequenceLength: Int
@@ -164,13 +161,16 @@ struct TrainPlan {
           batch: batchSize, steps: sequenceLength)
       }
     } else {
-      let longest = try oneLine(c.text) { try LanguageModelData.longestPair(tokens: tokens, vocabulary: vocabulary, mode: mode) }
+      let longest = try oneLine(c.text) { try LanguageModelData.longestPair(tokens: Array(tokens), vocabulary: vocabulary, mode: mode) }
       sequenceLength = c.seqLen ?? saved?.sequenceLength ?? longest ?? 1
     }
     do {
+      // A rank of an MPI run reads only its own streams of the text.
+      let ranks = Ranks.communicator
       data = try LanguageModelData(
         tokens: tokens, vocabulary: vocabulary, mode: mode, batchSize: batchSize, sequenceLength: sequenceLength,
-        seed: seed)
+        seed: seed,
+        ownedStreams: ranks.size > 1 ? DataParallel.rows(batch: batchSize, rank: ranks.rank, ranks: ranks.size) : nil)
     } catch let error as LanguageModelDataError {
       throw CLIError("\(error); lower --batch-size or --seq-len")
     } catch {
@@ -249,7 +249,10 @@ struct TrainPlan {
 
     var options = options
     if fitScheduleToTime, let seconds = options.budget.seconds {
-      let total = try estimateSteps(seconds: seconds, validateEvery: validateEvery)
+      // Rank 0's estimate, so that every rank runs the same schedule.
+      var estimate = [Ranks.isPrimary ? Double(try estimateSteps(seconds: seconds, validateEvery: validateEvery)) : 0]
+      try Ranks.communicator.allreduceSum(&estimate)
+      let total = Int(estimate[0])
       options.schedule = options.schedule.fitted(toSteps: total)
       progress.message("the cosine schedule decays over an estimated \(total) steps in \(duration(seconds))")
     }
@@ -265,6 +268,9 @@ struct TrainPlan {
     trainer.metadata.merge(provenance) { $1 }
     trainer.checkpointURL = checkpointURL
     trainer.metricsURL = metricsURL
+    trainer.communicator = Ranks.communicator
+    trainer.sharedSettings = sharedSettings
+    let ranks = Ranks.communicator
 
     let c = trainer.network.configuration
     progress.message(
@@ -275,7 +281,9 @@ struct TrainPlan {
 
     let workspace = NetworkWorkspace<Float>()
     if data.validation != nil {
-      trainer.validation = { [data] network in try data.validationLoss(network, workspace: workspace) ?? .nan }
+      trainer.validation = { [data] network in
+        try data.validationLoss(network, workspace: workspace, communicator: ranks) ?? .nan
+      }
     }
     let totalSteps = options.budget.steps
     trainer.onProgress = { [unowned trainer] p in
@@ -287,11 +295,12 @@ struct TrainPlan {
         try? Self.plot(metrics: metricsURL, to: plotURL)
       }
     }
-    let handler = trainer.stopFlag.handleInterrupts {
+    let handler = trainer.stopFlag.handleInterrupts(terminate: Ranks.communicator.size > 1) {
+      guard Ranks.isPrimary else { return }
       FileHandle.standardError.write(Data("\ninterrupted: saving the checkpoint after this step (Ctrl-C again to quit at once)\n".utf8))
     }
     defer { handler.cancel() }
-    let board = try tensorboard.map { dir in try oneLine("--tensorboard") { try TensorBoardLog(directory: URL(fileURLWithPath: dir), options: options) } }
+    let board = !Ranks.isPrimary ? nil : try tensorboard.map { dir in try oneLine("--tensorboard") { try TensorBoardLog(directory: URL(fileURLWithPath: dir), options: options) } }
     board?.attach(to: trainer) { try? Self.sample($0, vocabulary: vocabulary, mode: mode, length: 200) }
     let outcome: TrainingOutcome
     do {
@@ -302,7 +311,7 @@ struct TrainPlan {
     }
     progress.finish()
     try oneLine("--tensorboard") { try board?.finish() }
-    try? Self.plot(metrics: metricsURL, to: plotURL)
+    if Ranks.isPrimary { try? Self.plot(metrics: metricsURL, to: plotURL) }
     let reasons: [StopReason: String] = [
       .stepBudget: "step budget reached", .epochBudget: "epoch budget reached", .timeBudget: "time budget reached",
       .earlyStopping: "validation stopped improving", .interrupted: "interrupted",

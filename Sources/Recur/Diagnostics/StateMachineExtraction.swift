@@ -195,7 +195,7 @@ public enum StateMachineExtraction {
       targets: .classes(Array(repeating: -1, count: T * B)))
     try network.validate(batch, loss: nil)
     let ws = NetworkWorkspace<Scalar>()
-    network.forwardLogits(batch, initialState: nil, workspace: ws, dropoutGenerator: nil)
+    network.forwardLogits(batch, initialState: nil, workspace: ws, dropout: nil)
     let V = config.outputSize, H = config.hiddenSize, L = config.layers
     var g = [Scalar](repeating: 0, count: T * B * V)
     g.withUnsafeMutableBufferPointer { network.applyOutputActivation(rows: T * B, z: ws.logits.pointer, g: $0.baseAddress!) }

@@ -11,6 +11,19 @@ public enum FinalStepTargets<Scalar: RecurScalar>: Sendable, Equatable {
   case values([Scalar], width: Int)
 }
 
+extension FinalStepTargets {
+  /// The class weight w_{y_b} of each sequence's target (B), or nil without class weights: for class
+  /// indices the index's weight, for binary labels (one value per sequence) the weight of class 1 when
+  /// y_b > 0.5, else of class 0.
+  func rowWeights(classWeights: [Double]?, outputs V: Int) -> [Double]? {
+    guard let classWeights else { return nil }
+    switch self {
+    case .classes(let ids): return ids.map { classWeights[$0] }
+    case .values(let y, _): return stride(from: 0, to: y.count, by: V).map { classWeights[Double(y[$0]) > 0.5 ? 1 : 0] }
+    }
+  }
+}
+
 extension RecurrentNetwork {
   /// The loss L_n(g_n, y_n) at each sequence's own last step, averaged over the B sequences, and, when
   /// `gradient` is given, its gradient with respect to every parameter, accumulated (`+=`).

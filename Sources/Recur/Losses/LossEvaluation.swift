@@ -37,6 +37,23 @@ extension ElementLoss {
     }
   }
 
+  /// Checks per-class weights for this loss and a head of V = `outputSize` outputs: V weights for
+  /// cross-entropy, two (classes 0 and 1) for binary cross-entropy with one output, none for squared error;
+  /// each finite and ≥ 0, at least one positive.
+  ///
+  /// - Throws: ``ModelError`` naming what does not fit.
+  func checkClassWeights(_ weights: [Double], outputSize V: Int) throws {
+    switch self {
+    case .crossEntropy: try ClassWeights.check(weights, classCount: V)
+    case .binaryCrossEntropy:
+      guard V == 1, weights.count == 2 else {
+        throw ModelError("binary class weights need one output and two weights (classes 0 and 1)")
+      }
+      try ClassWeights.check(weights, classCount: 2)
+    case .squaredError: throw ModelError("class weights apply to class labels, not real targets")
+    }
+  }
+
   /// Σ_r w_r L_elt(z^2_r, y_r) over N rows of V pre-activations z^2 = `logits`, and, when `scale` is given,
   /// scale · dL/dz^2 into `dLogits` (zero on rows of weight 0).
   ///
@@ -47,7 +64,9 @@ extension ElementLoss {
   ///   - rows: N.
   ///   - logits: z^2, N × V.
   ///   - targets: y, as the loss needs them (validated by ``check(_:outputSize:outputActivation:)``).
-  ///   - weights: w_r ∈ {0, 1} per row (0 for padding and missing targets), N.
+  ///   - weights: w_r ≥ 0 per row, N: 0 for padding and missing targets, else 1, or the class weight
+  ///     w_{y_r} of one target per sequence (cross-entropy and binary cross-entropy; squared error reads
+  ///     w_r only as a mask).
   ///   - outputActivation: f_o (read by squared error).
   ///   - scale: the factor of dL/dz^2, or nil for the value alone.
   ///   - dLogits: receives scale · dL/dz^2 (N × V) when `scale` is given.
@@ -72,8 +91,8 @@ extension ElementLoss {
           // −[y log σ(z) + (1 − y) log(1 − σ(z))] = softplus(z) − y z, evaluated stably.
           let zi = Double(z[i]), yi = Double(y[i])
           let softplus = max(zi, 0) + Foundation.log1p(Foundation.exp(-abs(zi)))
-          sum += softplus - yi * zi
-          if let dz, let scale { dz[i] = scale * Scalar(1 / (1 + Foundation.exp(-zi)) - yi) }
+          sum += Double(w) * (softplus - yi * zi)
+          if let dz, let scale { dz[i] = scale * w * Scalar(1 / (1 + Foundation.exp(-zi)) - yi) }
         }
       }
       return sum

@@ -22,9 +22,12 @@ public final class NetworkWorkspace<Scalar: RecurScalar> {
   let dInput = Buffer<Scalar>()
   /// Per-row loss weights (1 for real steps, 0 for padding).
   let rowWeights = Buffer<Scalar>()
-  /// Final-step losses: each sequence's last top-layer state s_n (B × H), and its class targets.
+  /// One target per sequence: the vector p_b each sequence's outputs were read into (B × H), its class
+  /// targets, ∂L/∂p (B × H), and for the max readout the step each feature came from (B × H).
   let finalTop = Buffer<Scalar>()
   var targets: [Int32] = []
+  let dFinalTop = Buffer<Scalar>()
+  var readoutArgmax: [Int32] = []
 
   /// An empty workspace; its buffers grow to the largest batch seen.
   public init() {}

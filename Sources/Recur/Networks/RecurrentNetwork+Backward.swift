@@ -23,11 +23,12 @@ extension RecurrentNetwork {
   ///   - initialState: s_0, or nil for zeros.
   ///   - gradient: receives dJ/dW for every parameter, accumulated.
   ///   - workspace: reusable buffers (one per training loop).
-  ///   - dropoutGenerator: when given and the configuration has dropout, the pass trains with dropout drawn
-  ///     from it; nil means no dropout (evaluation).
+  ///   - dropoutGenerator: when given and the configuration has dropout, the pass trains with dropout: one
+  ///     number is drawn from the generator, and the masks of every layer and sequence follow from it (so
+  ///     that a data-parallel ``Trainer`` draws the same masks on any number of ranks); nil means no dropout
+  ///     (evaluation).
   ///   - recordFutureLossGradients: also return ‖δ^{s_t}‖ for every layer and step.
   ///   - finalStateGradient: dJ/ds_T from a loss on the final state (used by gradient checks), or nil.
-  @_specialize(where Scalar == Float)
   public func accumulateGradient(
     for batch: SequenceBatch<Scalar>, finalTargets: FinalStepTargets<Scalar>? = nil, loss: ElementLoss,
     reduction: LossReduction = .meanOverSequences, initialState: RecurrentState<Scalar>? = nil,
@@ -35,16 +36,46 @@ extension RecurrentNetwork {
     dropoutGenerator: inout SeededGenerator?, recordFutureLossGradients: Bool = false,
     finalStateGradient: RecurrentState<Scalar>? = nil
   ) throws -> LossResult<Scalar> {
-    try validate(batch, loss: loss, finalTargets: finalTargets)
+    try accumulateGradient(
+      for: batch, finalTargets: finalTargets, loss: loss, reduction: reduction, globalScale: nil,
+      initialState: initialState, into: &gradient, workspace: workspace,
+      dropout: dropoutMasks(drawingFrom: &dropoutGenerator), recordFutureLossGradients: recordFutureLossGradients,
+      finalStateGradient: finalStateGradient)
+  }
+
+  /// The dropout masks of one pass of a single process: one number drawn from `generator` when it is given
+  /// and the configuration has dropout, else nil (no dropout).
+  func dropoutMasks(drawingFrom generator: inout SeededGenerator?) -> DropoutMasks? {
+    guard configuration.dropout > 0, var g = generator else { return nil }
+    defer { generator = g }
+    return DropoutMasks(key: g.next(), firstStream: 0)
+  }
+
+  /// The one BPTT path behind ``accumulateGradient(for:finalTargets:loss:reduction:initialState:into:workspace:dropoutGenerator:recordFutureLossGradients:finalStateGradient:)``
+  /// and ``accumulateSequenceGradient(for:targets:readout:loss:classWeights:into:workspace:dropoutGenerator:)``:
+  /// with `finalTargets`, the head reads the vector p_b that `readout` takes off each sequence's outputs
+  /// (nil: the final state s_n, the same as ``SequenceReadout/last`` through one direction), and
+  /// `classWeights` weight each sequence's loss. For one rank's
+  /// share of a larger batch the loss sum is scaled by `globalScale` (the reduction's factor for the whole
+  /// batch) when given, and dropout uses `dropout`'s masks for the rows' global sequence indices.
+  @_specialize(where Scalar == Float)
+  func accumulateGradient(
+    for batch: SequenceBatch<Scalar>, finalTargets: FinalStepTargets<Scalar>? = nil,
+    readout: SequenceReadout? = nil, classWeights: [Double]? = nil, loss: ElementLoss,
+    reduction: LossReduction, globalScale: Double?, initialState: RecurrentState<Scalar>?,
+    into gradient: inout RecurrentNetwork, workspace: NetworkWorkspace<Scalar>?, dropout: DropoutMasks?,
+    recordFutureLossGradients: Bool = false, finalStateGradient: RecurrentState<Scalar>? = nil
+  ) throws -> LossResult<Scalar> {
+    try validate(batch, loss: loss, finalTargets: finalTargets, readout: readout, classWeights: classWeights)
     let ws = workspace ?? NetworkWorkspace()
     let T = batch.steps, B = batch.batchSize, rows = T * B
     let H = stack.outputSize, V = configuration.outputSize
-    let useDropout = dropoutGenerator != nil && configuration.dropout > 0
-    var rng = dropoutGenerator ?? SeededGenerator(seed: 0)
-    let result: LossResult<Scalar> = withUnsafeMutablePointer(to: &rng) { rngPointer in
+    let useDropout = dropout != nil && configuration.dropout > 0
+    let result: LossResult<Scalar> = {
       let pass = forwardLoss(
-        batch, finalTargets: finalTargets, loss: loss, reduction: reduction, initialState: initialState,
-        workspace: ws, dropoutGenerator: useDropout ? rngPointer : nil, differentiate: true)
+        batch, finalTargets: finalTargets, readout: readout ?? .last, classWeights: classWeights, loss: loss,
+        reduction: reduction, initialState: initialState, workspace: ws, dropout: useDropout ? dropout : nil,
+        differentiate: true, globalScale: globalScale)
       let dz = ws.dLogits.pointer
 
       // Output layer: dW^o += dZ^T S, dW^o_0 += Σ_t dZ_t, ∂L_t/∂s_t = dZ W^o (for the head's rows: every
@@ -58,17 +89,16 @@ extension RecurrentNetwork {
       let dTop = ws.dTop.reserve(rows * H)
       var finalStateGradient = finalStateGradient
       if finalTargets != nil {
-        // ∂L_n/∂s_n of the top layer joins dJ/ds_T; no step's output carries a loss.
-        var ds = finalStateGradient ?? zeroState(batch: B)
+        // ∂L/∂p_b = W^{oT} δ_b, then back through the readout onto the top layer's steps (for the last step
+        // of one direction: onto dJ/ds_T of the top layer); no other step's output carries a loss.
+        let dp = ws.dFinalTop.reserve(B * H)
         headWeight.withPointer { w in
-          ds.h[configuration.layers - 1].withMutablePointer { dsn in
-            Scalar.gemm(
-              transposeA: false, transposeB: false, m: B, n: H, k: V, alpha: 1, a: dz, lda: V, b: w, ldb: H,
-              beta: 1, c: dsn, ldc: H)
-          }
+          Scalar.gemm(
+            transposeA: false, transposeB: false, m: B, n: H, k: V, alpha: 1, a: dz, lda: V, b: w, ldb: H,
+            beta: 0, c: dp, ldc: H)
         }
-        finalStateGradient = ds
-        dTop.update(repeating: 0, count: rows * H)
+        readOutBackward(
+          batch, readout: readout ?? .last, gradient: dp, into: dTop, finalStateGradient: &finalStateGradient, workspace: ws)
       } else {
         headWeight.withPointer { w in
           Scalar.gemm(
@@ -127,8 +157,7 @@ extension RecurrentNetwork {
         loss: sum * scale, elementLossSum: sum, elementCount: count, finalState: finalState,
         initialStateGradient: initialGradient, inputGradient: inputGradient,
         futureLossGradientNorms: recordFutureLossGradients ? ws.stack.deltaNorms.map { $0.map { $0.squareRoot() } } : nil)
-    }
-    if useDropout { dropoutGenerator = rng }
+    }()
     return result
   }
 

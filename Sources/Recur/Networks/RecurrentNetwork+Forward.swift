@@ -3,7 +3,8 @@ import Foundation
 extension RecurrentNetwork {
   /// Checks that `batch` (or, with `finalTargets`, its inputs and those targets) fits this network and `loss`.
   func validate(
-    _ batch: SequenceBatch<Scalar>, loss: ElementLoss?, finalTargets: FinalStepTargets<Scalar>? = nil
+    _ batch: SequenceBatch<Scalar>, loss: ElementLoss?, finalTargets: FinalStepTargets<Scalar>? = nil,
+    readout: SequenceReadout? = nil, classWeights: [Double]? = nil
   ) throws {
     switch batch.inputs {
     case .tokens(let ids):
@@ -22,8 +23,11 @@ extension RecurrentNetwork {
     guard let loss else { return }
     let V = configuration.outputSize, B = batch.batchSize
     let form: ElementLoss.TargetForm
-    if finalTargets != nil, stack.isBidirectional {
+    if finalTargets != nil, readout == nil, stack.isBidirectional {
       throw ModelError("a bidirectional network reads one target per sequence through a readout (last, mean or max), not the final state")
+    }
+    if finalTargets != nil, let empty = batch.lengths.firstIndex(of: 0) {
+      throw ModelError("sequence \(empty) of the batch has no steps to read a target from")
     }
     switch (finalTargets, batch.targets) {
     case (.classes(let ids)?, _):
@@ -38,15 +42,19 @@ extension RecurrentNetwork {
     case (nil, .values(_, let width)): form = .values(width: width)
     }
     try loss.check(form, outputSize: V, outputActivation: configuration.outputActivation)
+    if let classWeights {
+      guard finalTargets != nil else { throw ModelError("class weights apply to one target per sequence") }
+      try loss.checkClassWeights(classWeights, outputSize: V)
+    }
   }
 
   /// Forward pass over a batch: embedding or vector inputs → stack → z^2 = W^o s_t + W^o_0 for all steps.
   @_specialize(where Scalar == Float)
   func forwardLogits(
     _ batch: SequenceBatch<Scalar>, initialState: RecurrentState<Scalar>?, workspace: NetworkWorkspace<Scalar>,
-    dropoutGenerator: UnsafeMutablePointer<SeededGenerator>?
+    dropout: DropoutMasks?
   ) {
-    forwardStack(batch, initialState: initialState, workspace: workspace, dropoutGenerator: dropoutGenerator)
+    forwardStack(batch, initialState: initialState, workspace: workspace, dropout: dropout)
     head(
       rows: batch.steps * batch.batchSize, top: stack.topOutputs(batch: batch.batchSize, workspace: workspace.stack),
       workspace: workspace)
@@ -56,14 +64,14 @@ extension RecurrentNetwork {
   @_specialize(where Scalar == Float)
   func forwardStack(
     _ batch: SequenceBatch<Scalar>, initialState: RecurrentState<Scalar>?, workspace: NetworkWorkspace<Scalar>,
-    dropoutGenerator: UnsafeMutablePointer<SeededGenerator>?
+    dropout: DropoutMasks?
   ) {
     let T = batch.steps, B = batch.batchSize
     let lengths = batch.lengths.contains { $0 < T } ? batch.lengths : nil
-    withStackInput(batch, workspace: workspace, dropoutGenerator: dropoutGenerator) { x, tokens in
+    withStackInput(batch, workspace: workspace, dropout: dropout) { x, tokens in
       stack.forward(
         input: x, steps: T, batch: B, lengths: lengths, initialState: initialState, workspace: workspace.stack,
-        dropoutGenerator: dropoutGenerator, tokens: tokens)
+        dropout: dropout, tokens: tokens)
     }
   }
 
@@ -86,7 +94,7 @@ extension RecurrentNetwork {
   /// is then not read).
   func withStackInput<R>(
     _ batch: SequenceBatch<Scalar>, workspace: NetworkWorkspace<Scalar>,
-    dropoutGenerator: UnsafeMutablePointer<SeededGenerator>?,
+    dropout: DropoutMasks?,
     _ body: (UnsafePointer<Scalar>, EmbeddedTokens<Scalar>?) -> R
   ) -> R {
     workspace.usedTokenTable = false
@@ -95,7 +103,7 @@ extension RecurrentNetwork {
       return values.withUnsafeBufferPointer { body($0.baseAddress!, nil) }
     case .tokens(let ids):
       let E = configuration.embeddingSize!
-      workspace.usedEmbeddingDropout = configuration.dropout > 0 && dropoutGenerator != nil
+      workspace.usedEmbeddingDropout = configuration.dropout > 0 && dropout != nil
       if !workspace.usedEmbeddingDropout, ids.count > configuration.inputSize {
         workspace.usedTokenTable = true
         return withTokens(ids) { body(UnsafePointer(workspace.embedded.reserve(1)), $0) }
@@ -104,10 +112,11 @@ extension RecurrentNetwork {
       embedding!.withPointer { table in
         for (r, id) in ids.enumerated() { (x + r * E).update(from: table + Int(id) * E, count: E) }
       }
-      if workspace.usedEmbeddingDropout, let rng = dropoutGenerator {
+      if workspace.usedEmbeddingDropout, let dropout {
         let mask = workspace.embeddingMask.reserve(ids.count * E)
         Dropout.forward(
-          count: ids.count * E, probability: configuration.dropout, generator: rng, input: x, mask: mask, output: x)
+          masks: dropout, layer: 0, steps: batch.steps, batch: batch.batchSize, width: E,
+          probability: configuration.dropout, input: x, mask: mask, output: x)
       }
       return body(x, nil)
     }
@@ -153,32 +162,37 @@ extension RecurrentNetwork {
     return (sum, count)
   }
 
-  /// The forward pass and the loss of a batch, shared by ``loss(for:finalTargets:loss:reduction:initialState:workspace:)``
-  /// and back-propagation: the loss is taken at every step against the batch's targets, or, with
-  /// `finalTargets`, at each sequence's own last step n only (L_n(g_n, y_n); the head then reads the B final
-  /// states). With `differentiate`, the reduced dL/dz^2 of those rows is left in `workspace.dLogits`.
+  /// The forward pass and the loss of a batch, shared by ``loss(for:finalTargets:loss:reduction:initialState:workspace:)``,
+  /// ``sequenceLoss(for:targets:readout:loss:classWeights:workspace:)`` and back-propagation: the loss is
+  /// taken at every step against the batch's targets, or, with `finalTargets`, once per sequence on the vector
+  /// p_b that `readout` reads off its outputs (``SequenceReadout/last``: s_n, the chapter's final-step loss
+  /// L_n(g_n, y_n)); the head then reads the B vectors p_b. With `classWeights` (one target per sequence
+  /// only) sequence b's loss is weighted by w_{y_b} and the batch's loss is Σ_b w_{y_b} ℓ_b / Σ_b w_{y_b}.
+  /// With `differentiate`, the reduced dL/dz^2 of those rows is left in `workspace.dLogits`.
   ///
-  /// - Returns: Σ L_elt, the number of elements, the reduction's factor, s_T, and the head's rows (T·B, or
-  ///   B with `finalTargets`) with their top-layer states (rows × H).
+  /// - Returns: Σ L_elt (weighted), the number of elements, the reduction's factor, s_T, and the head's rows
+  ///   (T·B, or B with `finalTargets`) with the vectors they read (rows × H).
   @_specialize(where Scalar == Float)
   func forwardLoss(
-    _ batch: SequenceBatch<Scalar>, finalTargets: FinalStepTargets<Scalar>?, loss: ElementLoss,
-    reduction: LossReduction, initialState: RecurrentState<Scalar>?, workspace ws: NetworkWorkspace<Scalar>,
-    dropoutGenerator: UnsafeMutablePointer<SeededGenerator>?, differentiate: Bool
+    _ batch: SequenceBatch<Scalar>, finalTargets: FinalStepTargets<Scalar>?, readout: SequenceReadout = .last,
+    classWeights: [Double]? = nil, loss: ElementLoss, reduction: LossReduction,
+    initialState: RecurrentState<Scalar>?, workspace ws: NetworkWorkspace<Scalar>, dropout: DropoutMasks?,
+    differentiate: Bool, globalScale: Double? = nil
   ) -> (sum: Double, count: Int, scale: Double, finalState: RecurrentState<Scalar>, rows: Int, top: UnsafePointer<Scalar>) {
-    let T = batch.steps, B = batch.batchSize, H = configuration.hiddenSize, V = configuration.outputSize
-    forwardStack(batch, initialState: initialState, workspace: ws, dropoutGenerator: dropoutGenerator)
+    let T = batch.steps, B = batch.batchSize, V = configuration.outputSize
+    forwardStack(batch, initialState: initialState, workspace: ws, dropout: dropout)
     let finalState = stack.finalState(steps: T, batch: B, workspace: ws.stack)
     let sum: Double, count: Int, rows: Int, top: UnsafePointer<Scalar>
+    var weightSum: Double? = nil
     if let finalTargets {
-      // z^2_n = W^o s_n + W^o_0 for each sequence's own last state s_n.
+      // z^2_b = W^o p_b + W^o_0 for the vector p_b read off each sequence's outputs.
       rows = B
-      let last = ws.finalTop.reserve(B * H)
-      finalState.h[configuration.layers - 1].withPointer { last.update(from: $0, count: B * H) }
-      top = UnsafePointer(last)
+      top = readOut(batch, readout: readout, workspace: ws)
       head(rows: B, top: top, workspace: ws)
       let weights = ws.rowWeights.reserve(B)
-      weights.update(repeating: 1, count: B)
+      let w = finalTargets.rowWeights(classWeights: classWeights, outputs: V)
+      for b in 0..<B { weights[b] = Scalar(w?[b] ?? 1) }
+      weightSum = w.map { $0.reduce(0, +) }
       func evaluate(_ targets: LossTargetRows<Scalar>) -> Double {
         loss.evaluate(
           rows: B, outputs: V, logits: ws.logits.pointer, targets: targets, weights: weights,
@@ -198,9 +212,10 @@ extension RecurrentNetwork {
       head(rows: rows, top: top, workspace: ws)
       (sum, count) = elementLoss(batch, loss: loss, workspace: ws, scale: differentiate ? 1 : nil)
     }
-    // The loss kernels write dL/dz^2 for the plain sum; the reduction's factor is applied once the number of
-    // elements is known.
-    let scale = reduction.scale(sequences: B, elements: count)
+    // The loss kernels write dL/dz^2 for the plain sum; the reduction's factor (the weighted mean's 1/Σ_b w_b
+    // with class weights) is applied once the number of elements is known (or is the global one of a
+    // data-parallel step, given).
+    let scale = globalScale ?? weightSum.map { $0 > 0 ? 1 / $0 : 0 } ?? reduction.scale(sequences: B, elements: count)
     if differentiate, scale != 1 {
       let dz = ws.dLogits.pointer
       for i in 0..<(rows * V) { dz[i] *= Scalar(scale) }
@@ -228,7 +243,7 @@ extension RecurrentNetwork {
     try validate(batch, loss: loss, finalTargets: finalTargets)
     let pass = forwardLoss(
       batch, finalTargets: finalTargets, loss: loss, reduction: reduction, initialState: initialState,
-      workspace: workspace ?? NetworkWorkspace(), dropoutGenerator: nil, differentiate: false)
+      workspace: workspace ?? NetworkWorkspace(), dropout: nil, differentiate: false)
     return LossResult(
       loss: pass.sum * pass.scale, elementLossSum: pass.sum, elementCount: pass.count, finalState: pass.finalState)
   }
@@ -251,7 +266,7 @@ extension RecurrentNetwork {
   ) throws -> (outputs: Tensor<Scalar>, finalState: RecurrentState<Scalar>) {
     try validate(batch, loss: nil)
     let ws = workspace ?? NetworkWorkspace()
-    forwardLogits(batch, initialState: initialState, workspace: ws, dropoutGenerator: nil)
+    forwardLogits(batch, initialState: initialState, workspace: ws, dropout: nil)
     let rows = batch.steps * batch.batchSize, V = configuration.outputSize
     var g = Tensor<Scalar>(shape: [batch.steps, batch.batchSize, V])
     g.withMutablePointer { out in applyOutputActivation(rows: rows, z: ws.logits.pointer, g: out) }

@@ -45,9 +45,9 @@ extension RecurrentNetwork: StateMachine {
       "a bidirectional network cannot run one step at a time: its reverse direction reads the steps after t")
     let batch = try! SequenceBatch<Scalar>(steps: 1, batchSize: 1, inputs: x, targets: .classes([-1]))
     let ws = NetworkWorkspace<Scalar>()
-    withStackInput(batch, workspace: ws, dropoutGenerator: nil) { p, tokens in
+    withStackInput(batch, workspace: ws, dropout: nil) { p, tokens in
       stack.forward(
-        input: p, steps: 1, batch: 1, lengths: nil, initialState: state, workspace: ws.stack, dropoutGenerator: nil,
+        input: p, steps: 1, batch: 1, lengths: nil, initialState: state, workspace: ws.stack, dropout: nil,
         tokens: tokens)
     }
     return stack.finalState(steps: 1, batch: 1, workspace: ws.stack)

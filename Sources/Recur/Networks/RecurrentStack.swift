@@ -187,18 +187,18 @@ extension RecurrentStack {
   @_specialize(where Scalar == Float)
   func forward(
     input: UnsafePointer<Scalar>, steps: Int, batch: Int, lengths: [Int]?, initialState: RecurrentState<Scalar>?,
-    workspace: StackWorkspace<Scalar>, dropoutGenerator: UnsafeMutablePointer<SeededGenerator>?,
-    tokens: EmbeddedTokens<Scalar>? = nil
+    workspace: StackWorkspace<Scalar>, dropout masks: DropoutMasks?, tokens: EmbeddedTokens<Scalar>? = nil
   ) {
     workspace.prepare(layers: layers.count)
     let n = steps * batch * outputSize, D = directions, H = hiddenSize, B = batch, BH = batch * hiddenSize
     for (l, layer) in layers.enumerated() {
-      let useDropout = l > 0 && dropout > 0 && dropoutGenerator != nil
+      let useDropout = l > 0 && dropout > 0 && masks != nil
       workspace.usedDropout[l] = useDropout
-      if useDropout, let rng = dropoutGenerator {
+      if useDropout, let masks {
         Dropout.forward(
-          count: n, probability: dropout, generator: rng, input: layerOutputs(l - 1, batch: batch, workspace: workspace),
-          mask: workspace.masks[l].reserve(n), output: workspace.droppedInputs[l].reserve(n))
+          masks: masks, layer: l, steps: steps, batch: batch, width: outputSize, probability: dropout,
+          input: layerOutputs(l - 1, batch: batch, workspace: workspace), mask: workspace.masks[l].reserve(n),
+          output: workspace.droppedInputs[l].reserve(n))
       }
       let x = layerInput(l, input: input, batch: batch, workspace: workspace)
       for d in 0..<D {

@@ -66,7 +66,7 @@ public final class RecurrentStream<Scalar: RecurScalar> {
     let stack = network.stack
     stack.forward(
       input: UnsafePointer(p), steps: 1, batch: 1, lengths: nil, initialState: state, workspace: workspace.stack,
-      dropoutGenerator: nil)
+      dropout: nil)
     // s_1 of each layer's cache becomes the carried state (row block 1; block 0 was s_0).
     for l in state.h.indices {
       let cache = workspace.stack.caches[l]

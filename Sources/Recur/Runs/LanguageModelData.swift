@@ -9,8 +9,8 @@ public struct LanguageModelData: Sendable {
   /// How the validation loss is measured.
   public enum Validation: Sendable {
     /// The held-out tokens read as `streams` parallel streams from the zero state
-    /// (``RecurrentNetwork/evaluateLanguageModel(on:streams:chunkLength:workspace:)``).
-    case stream(tokens: [Int32], streams: Int)
+    /// (``RecurrentNetwork/evaluateLanguageModel(on:streams:chunkLength:workspace:communicator:)``).
+    case stream(tokens: TokenSequence, streams: Int)
     /// The mean loss per step over the held-out pairs, in batches of B.
     case sequences([SequenceBatch<Float>])
   }
@@ -63,18 +63,41 @@ public struct LanguageModelData: Sendable {
     tokens: [Int32], vocabulary: Vocabulary, mode: TextMode, batchSize: Int, sequenceLength: Int,
     validationFraction: Double = Self.defaultValidationFraction, seed: UInt64
   ) throws {
-    let (training, heldOut) = Self.split(tokens, validationFraction: validationFraction)
+    try self.init(
+      tokens: TokenSequence(tokens), vocabulary: vocabulary, mode: mode, batchSize: batchSize,
+      sequenceLength: sequenceLength, validationFraction: validationFraction, seed: seed)
+  }
+
+  /// Splits and batches a text's compactly stored (or mapped) tokens without copying them (stream mode; the
+  /// lines and documents modes copy the pairs they make).
+  ///
+  /// - Parameters:
+  ///   - tokens: the text's tokens, compactly stored or mapped.
+  ///   - vocabulary: the text's vocabulary.
+  ///   - mode: how the text becomes sequences.
+  ///   - batchSize: B, streams or sequences per step.
+  ///   - sequenceLength: T, the steps per chunk or the longest pair.
+  ///   - validationFraction: f, the held-out share at the end of the text.
+  ///   - seed: the order of the shuffled pairs (lines and documents modes).
+  ///   - ownedStreams: in stream mode, the streams this process reads (a rank of a data-parallel run:
+  ///     ``StreamBatches/ownedStreams``); nil for all.
+  public init(
+    tokens: TokenSequence, vocabulary: Vocabulary, mode: TextMode, batchSize: Int, sequenceLength: Int,
+    validationFraction: Double = Self.defaultValidationFraction, seed: UInt64, ownedStreams: Range<Int>? = nil
+  ) throws {
+    let cut = tokens.count - Int((Double(tokens.count) * validationFraction).rounded(.down))
+    let training = tokens.slice(0..<cut), heldOut = tokens.slice(cut..<tokens.count)
     let B = batchSize, T = sequenceLength
     self.batchSize = B
     self.sequenceLength = T
     self.validationFraction = validationFraction
     if let segmentation = mode.segmentation {
       let sequences = try SequenceBatches(
-        tokens: training, vocabulary: vocabulary, segmentation: segmentation, batchSize: B, maxSteps: T,
+        tokens: Array(training), vocabulary: vocabulary, segmentation: segmentation, batchSize: B, maxSteps: T,
         bucketByLength: true, seed: seed)
       self.training = TextBatches(.sequences(sequences))
       if let held = try? SequenceBatches(
-        tokens: heldOut, vocabulary: vocabulary, segmentation: segmentation, batchSize: B, maxSteps: T)
+        tokens: Array(heldOut), vocabulary: vocabulary, segmentation: segmentation, batchSize: B, maxSteps: T)
       {
         validation = .sequences(
           stride(from: 0, to: held.sequences.count, by: B).map {
@@ -89,21 +112,28 @@ public struct LanguageModelData: Sendable {
           characters: training.count, batchSize: B, steps: T,
           trainingPercent: Int(((1 - validationFraction) * 100).rounded()))
       }
-      self.training = try TextBatches<Float>.stream(tokens: training, batchSize: B, steps: T)
+      var streams = try StreamBatches(tokens: training, batchSize: B, steps: T)
+      streams.ownedStreams = ownedStreams
+      self.training = TextBatches(.stream(streams))
       validation = heldOut.count >= 2 ? .stream(tokens: heldOut, streams: min(B, heldOut.count - 1)) : nil
     }
   }
 
   /// The validation loss of `network` in nats per token; nil without validation.
-  public func validationLoss(_ network: RecurrentNetwork<Float>, workspace: NetworkWorkspace<Float>? = nil) throws
-    -> Double?
-  {
+  ///
+  /// With a `communicator` of several ranks the work is split over them and reduced (every rank returns the
+  /// same figure).
+  public func validationLoss(
+    _ network: RecurrentNetwork<Float>, workspace: NetworkWorkspace<Float>? = nil,
+    communicator: (any Communicator)? = nil
+  ) throws -> Double? {
     switch validation {
     case .stream(let tokens, let streams):
-      return try network.evaluateLanguageModel(on: tokens, streams: streams, chunkLength: 128, workspace: workspace)
-        .natsPerToken
+      return try network.evaluateLanguageModel(
+        on: tokens, streams: streams, chunkLength: 128, workspace: workspace, communicator: communicator
+      ).natsPerToken
     case .sequences(let batches):
-      return try network.meanLoss(over: batches, loss: .crossEntropy, workspace: workspace)
+      return try network.meanLoss(over: batches, loss: .crossEntropy, workspace: workspace, communicator: communicator)
     case nil:
       return nil
     }

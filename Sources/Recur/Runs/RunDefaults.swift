@@ -112,6 +112,12 @@ public struct RunDefaults: Sendable, Equatable {
     optimizer.isAdaptive ? adaptiveLearningRate : plainLearningRate
   }
 
+  /// The default optimizer at its default learning rate.
+  public var defaultOptimizer: Optimizer { optimizer.optimizer(learningRate: learningRate(for: optimizer)) }
+
+  /// Global-norm clipping at ``clip`` (none when it is 0).
+  public var clipping: GradientClipping { .globalNormOrNone(clip) }
+
   /// `recur train`: a 2-layer LSTM, H = 512, E = 64, dropout 0.1, 32 streams of 64 characters, Adam 3e-3 with
   /// 100 warm-up steps and a cosine decay to 1/10, global-norm clipping at 5, 10 epochs unless told otherwise.
   public static let languageModel = RunDefaults(

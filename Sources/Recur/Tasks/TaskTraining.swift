@@ -3,11 +3,12 @@ import Foundation
 /// How a network is trained on a generated task: the optimizer, clipping, batch size and budget. Every
 /// batch is freshly generated (the data never repeats), so there are no epochs.
 public struct TaskTrainingOptions: Sendable {
-  /// The optimizer (Adam with η = 0.01 by default).
+  /// The optimizer (by default ``RunDefaults/sequenceModel``'s: Adam with η = 0.01).
   public var optimizer: Optimizer
   /// The learning-rate schedule.
   public var schedule: LearningRateSchedule
-  /// Gradient clipping (global norm 1 by default, as Pascanu et al. 2013 recommend for RNNs).
+  /// Gradient clipping (by default ``RunDefaults/sequenceModel``'s global norm 1, as Pascanu et al. 2013
+  /// recommend for RNNs).
   public var clipping: GradientClipping
   /// B, sequences per step.
   public var batchSize: Int
@@ -22,11 +23,13 @@ public struct TaskTrainingOptions: Sendable {
   /// Seeds the network's initialization and the generated data.
   public var seed: UInt64
 
-  /// Options for training on a task; see each property.
+  /// Options for training on a task; see each property. The defaults are ``RunDefaults/sequenceModel``'s.
   public init(
-    optimizer: Optimizer = .adam(learningRate: 0.01), schedule: LearningRateSchedule = .constant,
-    clipping: GradientClipping = .globalNorm(1), batchSize: Int = 32, steps: Int? = 1000, seconds: Double? = nil,
-    initialization: Initialization? = nil, targetLoss: Double? = nil, seed: UInt64 = 1
+    optimizer: Optimizer = RunDefaults.sequenceModel.defaultOptimizer, schedule: LearningRateSchedule = .constant,
+    clipping: GradientClipping = RunDefaults.sequenceModel.clipping,
+    batchSize: Int = RunDefaults.sequenceModel.batchSize, steps: Int? = RunDefaults.sequenceModel.defaultSteps,
+    seconds: Double? = nil, initialization: Initialization? = nil, targetLoss: Double? = nil,
+    seed: UInt64 = RunDefaults.sequenceModel.seed
   ) {
     self.optimizer = optimizer
     self.schedule = schedule

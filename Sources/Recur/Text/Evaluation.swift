@@ -36,9 +36,13 @@ extension RecurrentNetwork {
   ///   - streams: B, the number of parallel streams.
   ///   - chunkLength: steps per forward pass.
   ///   - workspace: reusable buffers.
-  public func evaluateLanguageModel(
-    on tokens: [Int32], streams: Int = 1, chunkLength: Int = 256, workspace: NetworkWorkspace<Scalar>? = nil
-  ) throws -> LanguageModelEvaluation {
+  ///   - communicator: with several ranks, each evaluates its share of the B streams
+  ///     (``DataParallel/rows(batch:rank:ranks:)``) and the sums are reduced, so every rank returns the
+  ///     figure of the whole text (with B = 1, rank 0 does all the work).
+  public func evaluateLanguageModel<Tokens: RandomAccessCollection<Int32>>(
+    on tokens: Tokens, streams: Int = 1, chunkLength: Int = 256, workspace: NetworkWorkspace<Scalar>? = nil,
+    communicator: (any Communicator)? = nil
+  ) throws -> LanguageModelEvaluation where Tokens.Index == Int {
     guard configuration.embeddingSize != nil, configuration.outputActivation == .softmax else {
       throw ModelError("evaluation as a language model needs token inputs and a softmax output")
     }
@@ -49,25 +53,30 @@ extension RecurrentNetwork {
     guard chunkLength >= 1 else { throw TextError.invalid("the chunk length must be at least 1, got \(chunkLength)") }
     let ws = workspace ?? NetworkWorkspace()
     let B = streams, L = (tokens.count - 1) / B
-    var state = zeroState(batch: B)
-    var sum = 0.0
-    var start = 0
-    while start < L {
-      let T = min(chunkLength, L - start)
-      // Time-major: step t of stream b at t·B + b; stream b starts at token b·L.
-      var x = [Int32](repeating: 0, count: T * B), y = [Int32](repeating: 0, count: T * B)
-      for b in 0..<B {
-        for t in 0..<T {
-          x[t * B + b] = tokens[b * L + start + t]
-          y[t * B + b] = tokens[b * L + start + t + 1]
+    let mine = DataParallel.rows(batch: B, rank: communicator?.rank ?? 0, ranks: communicator?.size ?? 1)
+    let b0 = mine.lowerBound, n = mine.count
+    var sum = [0.0]
+    if n > 0 {
+      var state = zeroState(batch: n)
+      var start = 0
+      while start < L {
+        let T = min(chunkLength, L - start)
+        // Time-major: step t of stream b at t·n + (b − b0); stream b starts at token b·L.
+        var x = [Int32](repeating: 0, count: T * n), y = [Int32](repeating: 0, count: T * n)
+        for b in mine {
+          for t in 0..<T {
+            x[t * n + b - b0] = tokens[tokens.startIndex + b * L + start + t]
+            y[t * n + b - b0] = tokens[tokens.startIndex + b * L + start + t + 1]
+          }
         }
+        let batch = try SequenceBatch<Scalar>(steps: T, batchSize: n, inputs: .tokens(x), targets: .classes(y))
+        let result = try loss(for: batch, loss: .crossEntropy, reduction: .sum, initialState: state, workspace: ws)
+        sum[0] += result.elementLossSum
+        state = result.finalState
+        start += T
       }
-      let batch = try SequenceBatch<Scalar>(steps: T, batchSize: B, inputs: .tokens(x), targets: .classes(y))
-      let result = try loss(for: batch, loss: .crossEntropy, reduction: .sum, initialState: state, workspace: ws)
-      sum += result.elementLossSum
-      state = result.finalState
-      start += T
     }
-    return LanguageModelEvaluation(natsPerToken: sum / Double(B * L), predictions: B * L)
+    try communicator?.allreduceSum(&sum)
+    return LanguageModelEvaluation(natsPerToken: sum[0] / Double(B * L), predictions: B * L)
   }
 }

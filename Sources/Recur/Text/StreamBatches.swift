@@ -34,8 +34,8 @@ public struct StreamBatches: Sendable, Equatable {
     public var startsStream: Bool { position.chunk == 0 }
   }
 
-  /// The token ids c_1 … c_n.
-  public let tokens: [Int32]
+  /// The token ids c_1 … c_n (16 bits each where the vocabulary fits; possibly mapped from a ``TokenFile``).
+  public let tokens: TokenSequence
   /// B, the number of parallel streams.
   public let batchSize: Int
   /// T, the steps per chunk (the truncation length of BPTT).
@@ -44,11 +44,21 @@ public struct StreamBatches: Sendable, Equatable {
   public let streamLength: Int
   /// The position of the next chunk.
   public var position = Position()
+  /// The streams whose tokens chunks hold (nil: all B). A rank of a data-parallel run sets its own, so that
+  /// it reads only their part of the text; the other rows hold token 0 (the trainer does not use them).
+  public var ownedStreams: Range<Int>? = nil
 
   /// Streams over `tokens`.
   ///
   /// - Throws: ``TextError/textTooShort(tokens:needed:purpose:)`` unless n ≥ B·T + 1 (one full chunk).
   public init(tokens: [Int32], batchSize: Int, steps: Int) throws {
+    try self.init(tokens: TokenSequence(tokens), batchSize: batchSize, steps: steps)
+  }
+
+  /// Streams over compactly stored (or mapped) `tokens`.
+  ///
+  /// - Throws: ``TextError/textTooShort(tokens:needed:purpose:)`` unless n ≥ B·T + 1 (one full chunk).
+  public init(tokens: TokenSequence, batchSize: Int, steps: Int) throws {
     guard batchSize >= 1, steps >= 1 else {
       throw TextError.invalid("batch size and sequence length must be at least 1, got \(batchSize) and \(steps)")
     }
@@ -72,7 +82,7 @@ public struct StreamBatches: Sendable, Equatable {
     let B = batchSize, T = steps, p = position.chunk * T
     var x = [Int32](repeating: 0, count: T * B)
     var y = [Int32](repeating: 0, count: T * B)
-    for b in 0..<B {
+    for b in ownedStreams ?? 0..<B {
       let start = b * streamLength + p
       for t in 0..<T {
         x[t * B + b] = tokens[start + t]

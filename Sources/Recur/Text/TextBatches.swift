@@ -24,7 +24,7 @@ public struct TextBatches<Scalar: RecurScalar>: TrainingData, Sendable {
     self.source = source
   }
 
-  /// The stream source of `tokens` (see ``StreamBatches/init(tokens:batchSize:steps:)``).
+  /// The stream source of `tokens` (see ``StreamBatches``).
   public static func stream(tokens: [Int32], batchSize: Int, steps: Int) throws -> Self {
     Self(.stream(try StreamBatches(tokens: tokens, batchSize: batchSize, steps: steps)))
   }

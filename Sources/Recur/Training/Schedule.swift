@@ -76,6 +76,11 @@ public enum GradientClipping: Sendable, Codable, Equatable {
   /// Clamp every gradient element to [−maxValue, maxValue] (`torch.nn.utils.clip_grad_value_`; char-rnn's
   /// `grad_clip`, min-char-rnn's `np.clip(dparam, -5, 5)`).
   case value(Double)
+
+  /// Global-norm clipping at `maxNorm`, or none when it is 0 (the `--clip` convention).
+  public static func globalNormOrNone(_ maxNorm: Double) -> GradientClipping {
+    maxNorm > 0 ? .globalNorm(maxNorm) : .none
+  }
 }
 
 extension Parameterized {

@@ -43,8 +43,13 @@ public final class StopFlag: @unchecked Sendable {
   ///
   /// The flag is set and the callback called on a private dispatch queue, never inside the signal handler,
   /// so the flag is the only state shared with the training thread.
-  public func handleInterrupts(onFirstInterrupt: @escaping @Sendable () -> Void = {}) -> InterruptHandler {
-    InterruptHandler(flag: self, onFirst: onFirstInterrupt)
+  ///
+  /// With `terminate`, SIGTERM is routed the same way: `mpirun` answers Ctrl-C by sending SIGTERM to every
+  /// rank (and SIGKILL a moment later), so a rank of an MPI job stops at the next step boundary and saves.
+  public func handleInterrupts(
+    terminate: Bool = false, onFirstInterrupt: @escaping @Sendable () -> Void = {}
+  ) -> InterruptHandler {
+    InterruptHandler(flag: self, terminate: terminate, onFirst: onFirstInterrupt)
   }
 }
 
@@ -61,7 +66,7 @@ private func receiveInterrupt(_: Int32) {
   _ = write(interruptPipeWrite, &byte, 1)
 }
 
-/// An installed SIGINT route to a ``StopFlag`` (see ``StopFlag/handleInterrupts(onFirstInterrupt:)``). There
+/// An installed SIGINT route to a ``StopFlag`` (see ``StopFlag/handleInterrupts(terminate:onFirstInterrupt:)``). There
 /// is one SIGINT disposition per process: install one handler at a time.
 ///
 /// The C signal handler only counts the signal and writes a byte to a pipe; a `DispatchSource` reading the
@@ -75,7 +80,10 @@ public final class InterruptHandler: @unchecked Sendable {
   private let installer = pthread_self()
   private var previousMask = sigset_t()
 
-  init(flag: StopFlag, onFirst: @escaping @Sendable () -> Void) {
+  private let terminate: Bool
+
+  init(flag: StopFlag, terminate: Bool, onFirst: @escaping @Sendable () -> Void) {
+    self.terminate = terminate
     var fds: [Int32] = [-1, -1]
     if pipe(&fds) != 0 { fds = [-1, -1] }
     readEnd = fds[0]
@@ -92,12 +100,14 @@ public final class InterruptHandler: @unchecked Sendable {
     interruptCount = 0
     interruptPipeWrite = writeEnd
     signal(SIGINT, receiveInterrupt)
+    if terminate { signal(SIGTERM, receiveInterrupt) }
     // A process can start with SIGINT blocked in every thread (it inherits the mask of the thread that
     // spawned it, as with Foundation's `Process`); the signal would then stay pending for ever. Unblock it in
     // this thread so that some thread takes it.
     var interrupt = sigset_t()
     sigemptyset(&interrupt)
     sigaddset(&interrupt, SIGINT)
+    if terminate { sigaddset(&interrupt, SIGTERM) }
     pthread_sigmask(SIG_UNBLOCK, &interrupt, &previousMask)
   }
 
@@ -111,6 +121,7 @@ public final class InterruptHandler: @unchecked Sendable {
     // Ignoring first discards an interrupt still pending in a thread that blocks it.
     signal(SIGINT, SIG_IGN)
     signal(SIGINT, SIG_DFL)
+    if terminate { signal(SIGTERM, SIG_DFL) }
     if pthread_equal(pthread_self(), installer) != 0 { pthread_sigmask(SIG_SETMASK, &previousMask, nil) }
     source.cancel()
     close(writeEnd)

@@ -48,8 +48,8 @@ public struct TrainerOptions: Sendable, Codable, Equatable {
   /// Seeds the dropout masks.
   public var seed: UInt64
   /// For batches with one target per sequence (``TrainingBatch/finalTargets``): how each sequence's outputs
-  /// are read, pooled or the last step, with ``classWeights`` (nil: the final-step loss of the one loss path).
-  public var readout: SequenceReadout? = nil
+  /// are read, pooled or the last step (the chapter's final-step loss, the default).
+  public var readout: SequenceReadout = .last
   /// For batches with one target per sequence: the class weights w_k of the loss (nil: all 1).
   public var classWeights: [Double]? = nil
 
@@ -262,9 +262,30 @@ public final class Trainer<Source: TrainingData> {
   public var onProgress: ((TrainingProgress) -> Void)?
   /// Polled between steps; set it (or route SIGINT to it) to stop cleanly with a checkpoint.
   public var stopFlag = StopFlag()
+  /// The ranks of a data-parallel run (a single process by default); set it before the first step.
+  ///
+  /// With N ranks, every rank runs the same trainer on the same data and options. Each step, rank r takes
+  /// the sequences ``DataParallel/rows(batch:rank:ranks:)`` of the global batch (the same streams a
+  /// one-process run uses, so the data order does not depend on N), with dropout masks keyed by the step,
+  /// the layer and the global sequence index (so they do not depend on N either); the loss is normalised by
+  /// the global count, an allreduce sums the gradient, and clipping and the update run identically on every
+  /// rank. Rank 0's initial weights are sent to all before the first step. Only rank 0 writes checkpoints and
+  /// metrics and calls ``onProgress``; a stop requested on any rank stops all at the same step; at every
+  /// checkpoint a parameter checksum is compared across ranks. The result equals a one-process run with the
+  /// same global batch up to the order of floating-point sums.
+  public var communicator: any Communicator = SingleProcess()
+  /// Extra settings (name, value) that every rank must share, compared before the first step (for example
+  /// a digest of the training text); a difference stops every rank with a message naming it.
+  public var sharedSettings: [(name: String, value: String)] = []
 
   private let workspace = NetworkWorkspace<Scalar>()
   private var gradient: RecurrentNetwork<Scalar>
+  /// Whether the ranks have been checked and given rank 0's weights.
+  private var synchronized = false
+  /// The rows of the global batch that ``TrainingPosition/carriedState`` holds (nil: all of them).
+  private var carriedRows: Range<Int>? = nil
+  /// B of the last global batch.
+  private var globalBatchSize = 0
 
   /// A new run from step 0.
   ///
@@ -305,10 +326,70 @@ public final class Trainer<Source: TrainingData> {
     gradient = checkpoint.network.zeros()
   }
 
-  /// The run's current state as a checkpoint.
+  /// The run's current state as a checkpoint. (With several ranks, its carried state holds this rank's rows
+  /// only; the checkpoints the trainer writes gather every rank's rows.)
   public func checkpoint() -> Checkpoint<Scalar> {
     Checkpoint(
       network: network, optimizerState: optimizerState, position: position, options: options, metadata: metadata)
+  }
+
+  /// The run's state with the carried states of every rank's rows: a collective operation with several ranks
+  /// (every rank calls it at the same step).
+  private func gatheredCheckpoint() throws -> Checkpoint<Scalar> {
+    var checkpoint = checkpoint()
+    if communicator.size > 1, let rows = carriedRows, let local = position.carriedState {
+      checkpoint.position?.carriedState = try gather(local, rows: rows)
+    }
+    return checkpoint
+  }
+
+  /// The state of every row of the global batch from each rank's rows (summed into zeros).
+  private func gather(_ local: RecurrentState<Scalar>, rows: Range<Int>) throws -> RecurrentState<Scalar> {
+    let B = globalBatchSize, H = local.h.first?.columns ?? 0
+    var flat = [Scalar](repeating: 0, count: (local.h.count + local.c.count) * B * H)
+    var offset = 0
+    for t in local.h + local.c {
+      for i in 0..<(rows.count * H) { flat[offset + rows.lowerBound * H + i] = t.scalars[i] }
+      offset += B * H
+    }
+    try communicator.allreduceSum(&flat)
+    func tensor(_ k: Int) -> Tensor<Scalar> { Tensor(shape: [B, H], scalars: Array(flat[(k * B * H)..<((k + 1) * B * H)])) }
+    return RecurrentState(h: (0..<local.h.count).map(tensor), c: (0..<local.c.count).map { tensor(local.h.count + $0) })
+  }
+
+  /// Before the first step of a run on several ranks: checks that every rank has the same options, data and
+  /// settings, and gives every rank rank 0's weights.
+  private func synchronize() throws {
+    guard !synchronized else { return }
+    synchronized = true
+    guard communicator.size > 1 else { return }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    let optionsText = String(decoding: (try? encoder.encode(options)) ?? Foundation.Data(), as: UTF8.self)
+    try communicator.checkSameSettings(
+      sharedSettings + [
+        ("trainer options", optionsText), ("batches per epoch", "\(data.batchesPerEpoch)"),
+        ("step", "\(position.step)"), ("data position", "\(position.data.epoch).\(position.data.batchIndex)"),
+        ("model", "\(network.configuration)"),
+      ])
+    let flat = network.flattened()
+    let bytes = try communicator.broadcastFromRoot(flat.withUnsafeBytes { Array($0) })
+    network.unflatten(bytes.withUnsafeBytes { Array($0.bindMemory(to: Scalar.self)) })
+  }
+
+  /// Compares a checksum of the parameters across ranks.
+  ///
+  /// - Throws: ``CommunicationError`` when some rank's parameters differ from rank 0's.
+  public func checkParametersAgree() throws {
+    guard communicator.size > 1 else { return }
+    let sum = network.flattened().withUnsafeBytes { fingerprint($0) }
+    let root = String(decoding: try communicator.broadcastFromRoot(Array(sum.utf8)), as: UTF8.self)
+    var differing = [root == sum ? 0.0 : 1.0]
+    try communicator.allreduceSum(&differing)
+    if differing[0] > 0 {
+      throw CommunicationError(
+        "the parameters of \(Int(differing[0])) of \(communicator.size) ranks differ from rank 0's at step \(position.step) (checksum \(root)); the ranks ran different code, data or hardware arithmetic")
+    }
   }
 
   /// Takes one training step: the next batch, BPTT, clipping, the divergence guard, the optimizer update.
@@ -317,22 +398,49 @@ public final class Trainer<Source: TrainingData> {
   ///   finite or the loss is above the divergence factor times the starting loss.
   @discardableResult
   public func step() throws -> StepReport {
+    try synchronize()
     let start = DispatchTime.now().uptimeNanoseconds
     let item = try data.nextBatch()
     gradient.zeroAll()
-    var dropout: SeededGenerator? = position.dropoutGenerator
-    let result =
-      if let targets = item.finalTargets, let readout = options.readout {
-        // One target per sequence, read by a readout (pooled or the last step) with optional class weights.
-        try network.accumulateSequenceGradient(
-          for: item.batch, targets: targets, readout: readout, loss: options.loss, classWeights: options.classWeights,
-          into: &gradient, workspace: workspace, dropoutGenerator: &dropout)
-      } else {
-        try network.accumulateGradient(
-          for: item.batch, finalTargets: item.finalTargets, loss: options.loss, reduction: options.reduction,
-          initialState: item.continuesPrevious ? position.carriedState : nil, into: &gradient, workspace: workspace,
-          dropoutGenerator: &dropout)
-      }
+    // This rank's rows of the global batch, normalised by the global counts.
+    let N = communicator.size
+    let global = item.batch
+    let mine = DataParallel.rows(batch: global.batchSize, rank: communicator.rank, ranks: N)
+    let local = N == 1 ? global : global.rows(mine)
+    let localTargets = N == 1 ? item.finalTargets : item.finalTargets?.rows(mine)
+    let globalCount = item.finalTargets != nil ? global.batchSize : global.targetCount
+    // With class weights, the weighted mean's 1/Σ_b w_{y_b} over the whole batch.
+    let globalWeights = item.finalTargets?.rowWeights(classWeights: options.classWeights, outputs: network.configuration.outputSize)
+    let globalScale = globalWeights.map { w in w.reduce(0, +) }.map { $0 > 0 ? 1 / $0 : 0 }
+      ?? options.reduction.scale(sequences: global.batchSize, elements: globalCount)
+    var dropoutGenerator = position.dropoutGenerator
+    let masks = network.configuration.dropout > 0
+      ? DropoutMasks(key: dropoutGenerator.next(), firstStream: mine.lowerBound) : nil
+    var initialState: RecurrentState<Scalar>? = nil
+    if item.continuesPrevious, let carried = position.carriedState {
+      initialState = carriedRows == mine || N == 1 ? carried : carried.rows(mine)
+    }
+    var result = LossResult<Scalar>(
+      loss: 0, elementLossSum: 0, elementCount: 0, finalState: RecurrentState(h: []), initialStateGradient: nil,
+      inputGradient: nil, futureLossGradientNorms: nil)
+    if let local {
+      // One target per sequence is read by the readout (the last step by default), with optional class weights.
+      result = try network.accumulateGradient(
+        for: local, finalTargets: localTargets, readout: options.readout, classWeights: options.classWeights,
+        loss: options.loss, reduction: options.reduction,
+        globalScale: N == 1 ? nil : globalScale, initialState: initialState, into: &gradient, workspace: workspace,
+        dropout: masks)
+    }
+    if N > 1 {
+      var flat = gradient.flattened()
+      try communicator.allreduceSum(&flat)
+      gradient.unflatten(flat)
+      var sums = [result.elementLossSum, Double(result.elementCount)]
+      try communicator.allreduceSum(&sums)
+      result.elementLossSum = sums[0]
+      result.elementCount = Int(sums[1])
+      result.loss = sums[0] * globalScale
+    }
     let norm = gradient.clip(options.clipping)
     let stepNumber = position.step + 1
     if !result.loss.isFinite {
@@ -351,8 +459,10 @@ public final class Trainer<Source: TrainingData> {
 
     position.step = stepNumber
     position.data = data.position
-    position.dropoutGenerator = dropout ?? position.dropoutGenerator
-    position.carriedState = result.finalState
+    position.dropoutGenerator = dropoutGenerator
+    position.carriedState = local == nil ? nil : result.finalState
+    carriedRows = N == 1 ? nil : mine
+    globalBatchSize = global.batchSize
     if position.startingLosses.count < options.divergenceReferenceSteps { position.startingLosses.append(result.loss) }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     position.elapsed += seconds
@@ -370,14 +480,24 @@ public final class Trainer<Source: TrainingData> {
   public func run() throws -> TrainingOutcome {
     let runStart = DispatchTime.now().uptimeNanoseconds
     func runSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds - runStart) / 1e9 }
-    let metrics = try metricsURL.map { try MetricsLog(url: $0, keepingStepsUpTo: position.step) }
+    try synchronize()
+    let isWriter = communicator.rank == 0
+    let metrics = try metricsURL.flatMap { isWriter ? try MetricsLog(url: $0, keepingStepsUpTo: position.step) : nil }
     let firstStep = position.step
     var reason: StopReason
     while true {
+      // With several ranks, the clock and the stop requests are rank 0's and anyone's: all ranks decide alike.
+      var elapsed = runSeconds(), stopRequested = stopFlag.isStopRequested
+      if communicator.size > 1 {
+        var control = [isWriter ? elapsed : 0, stopRequested ? 1 : 0]
+        try communicator.allreduceSum(&control)
+        elapsed = control[0]
+        stopRequested = control[1] > 0
+      }
       if let steps = options.budget.steps, position.step >= steps { reason = .stepBudget; break }
       if let epochs = options.budget.epochs, data.position.epoch >= epochs { reason = .epochBudget; break }
-      if let seconds = options.budget.seconds, runSeconds() >= seconds { reason = .timeBudget; break }
-      if stopFlag.isStopRequested { reason = .interrupted; break }
+      if let seconds = options.budget.seconds, elapsed >= seconds { reason = .timeBudget; break }
+      if stopRequested { reason = .interrupted; break }
 
       var report = try step()
       var stopEarly = false
@@ -397,20 +517,28 @@ public final class Trainer<Source: TrainingData> {
       }
       let tokensPerSecond = Double(report.tokens) / max(report.seconds, 1e-9)
       try metrics?.append(report, time: position.elapsed, tokensPerSecond: tokensPerSecond)
-      onProgress?(
+      if isWriter { onProgress?(
         TrainingProgress(
           report: report, elapsed: position.elapsed, tokensPerSecond: tokensPerSecond,
           bestValidationLoss: position.bestValidationLoss,
           secondsRemaining: secondsRemaining(runSeconds: runSeconds(), stepsThisRun: position.step - firstStep)))
+      }
       if stopEarly { reason = .earlyStopping; break }
       if let interval = options.checkpointInterval, position.step % interval == 0, let checkpointURL {
-        try checkpoint().write(to: checkpointURL)
+        try writeCheckpoint(to: checkpointURL)
       }
     }
-    if let checkpointURL { try checkpoint().write(to: checkpointURL) }
+    if let checkpointURL { try writeCheckpoint(to: checkpointURL) }
     return TrainingOutcome(
       reason: reason, step: position.step, lastValidationLoss: position.lastValidationLoss,
       bestValidationLoss: position.bestValidationLoss)
+  }
+
+  /// Checks that the ranks agree, then (rank 0) writes the checkpoint.
+  private func writeCheckpoint(to url: URL) throws {
+    try checkParametersAgree()
+    let checkpoint = try gatheredCheckpoint()
+    if communicator.rank == 0 { try checkpoint.write(to: url) }
   }
 
   /// The smallest estimate over the budget's limits, from this run's mean step time.

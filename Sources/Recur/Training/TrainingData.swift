@@ -183,16 +183,22 @@ public struct SequencePairs<Scalar: RecurScalar>: TrainingData, Sendable {
 
 extension RecurrentNetwork {
   /// The mean loss per unpadded step over fixed batches (no dropout, zero initial states).
+  ///
+  /// With a `communicator` of several ranks, rank r computes batches r, r + N, r + 2N, … and the sums are
+  /// reduced: every rank returns the mean over all batches.
   public func meanLoss(
-    over batches: [SequenceBatch<Scalar>], loss: ElementLoss, workspace: NetworkWorkspace<Scalar>? = nil
+    over batches: [SequenceBatch<Scalar>], loss: ElementLoss, workspace: NetworkWorkspace<Scalar>? = nil,
+    communicator: (any Communicator)? = nil
   ) throws -> Double {
     let ws = workspace ?? NetworkWorkspace()
-    var sum = 0.0, count = 0
-    for batch in batches {
+    let rank = communicator?.rank ?? 0, ranks = communicator?.size ?? 1
+    var sums = [0.0, 0.0]
+    for (i, batch) in batches.enumerated() where i % ranks == rank {
       let result = try self.loss(for: batch, loss: loss, reduction: .sum, workspace: ws)
-      sum += result.elementLossSum
-      count += result.elementCount
+      sums[0] += result.elementLossSum
+      sums[1] += Double(result.elementCount)
     }
-    return sum / Double(max(count, 1))
+    try communicator?.allreduceSum(&sums)
+    return sums[0] / max(sums[1], 1)
   }
 }

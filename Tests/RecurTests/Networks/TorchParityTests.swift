@@ -39,7 +39,7 @@ struct TorchParityTests {
     x.withUnsafeBufferPointer { xp in
       stack.forward(
         input: xp.baseAddress!, steps: T, batch: B, lengths: lengths, initialState: s0, workspace: ws,
-        dropoutGenerator: nil)
+        dropout: nil)
     }
     let top = stack.topOutputs(batch: B, workspace: ws)
     let expectedOutput = timeMajor(try fixture.tensor("output").scalars, batch: B, steps: T, features: H)
