@@ -9,7 +9,7 @@ public struct LanguageModelData: Sendable {
   /// How the validation loss is measured.
   public enum Validation: Sendable {
     /// The held-out tokens read as `streams` parallel streams from the zero state
-    /// (``RecurrentNetwork/evaluateLanguageModel(on:streams:chunkLength:workspace:)``).
+    /// (``RecurrentNetwork/evaluateLanguageModel(on:streams:chunkLength:workspace:communicator:)``).
     case stream(tokens: TokenSequence, streams: Int)
     /// The mean loss per step over the held-out pairs, in batches of B.
     case sequences([SequenceBatch<Float>])
@@ -72,10 +72,16 @@ public struct LanguageModelData: Sendable {
   /// lines and documents modes copy the pairs they make).
   ///
   /// - Parameters:
+  ///   - tokens: the whole text, encoded by `vocabulary`.
+  ///   - vocabulary: the vocabulary (its `<start>` and `<end>` frame pairs).
+  ///   - mode: streams, lines or documents.
+  ///   - batchSize: B.
+  ///   - sequenceLength: T (see ``longestPair(tokens:vocabulary:mode:)`` for pairs).
+  ///   - validationFraction: f.
+  ///   - seed: the order of the training pairs (lines and documents).
   ///   - ownedStreams: in stream mode, the streams this process reads (a rank of a data-parallel run:
   ///     ``StreamBatches/ownedStreams``); nil for all.
-  ///
-  /// The other parameters are those of the `[Int32]` initializer.
+  /// - Throws: as the `[Int32]` initializer.
   public init(
     tokens: TokenSequence, vocabulary: Vocabulary, mode: TextMode, batchSize: Int, sequenceLength: Int,
     validationFraction: Double = Self.defaultValidationFraction, seed: UInt64, ownedStreams: Range<Int>? = nil
