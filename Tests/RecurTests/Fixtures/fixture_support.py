@@ -99,6 +99,23 @@ def stored_tensors(module, inputs, run):
     return {k: v.contiguous() for k, v in tensors.items()}
 
 
+def fixture_metadata(generator, kind, layers, input_size, hidden_size, batch, steps, **extra):
+    """The metadata every fixture file carries (the writer sorts the keys), and `extra`."""
+    return {
+        "generator": generator,
+        "mode": KINDS[kind][0],
+        "num_layers": str(layers),
+        "input_size": str(input_size),
+        "hidden_size": str(hidden_size),
+        "batch": str(batch),
+        "steps": str(steps),
+        "computed_dtype": "float64",
+        "stored_dtype": "float32",
+        "torch_version": TORCH_VERSION,
+        **extra,
+    }
+
+
 def load(path):
     """The metadata and tensors of one committed file."""
     with safe_open(path, framework="pt") as f:
