@@ -24,36 +24,8 @@ struct BidirectionalGradientTests {
     dx: Tensor<Double>?, label: String, value: (RecurrentNetwork<Double>, SequenceBatch<Double>) throws -> Double
   ) throws {
     let eps = 1e-5
-    for (name, analytic) in gradient.namedParameters {
-      var numeric = [Double](repeating: 0, count: analytic.count)
-      for i in 0..<analytic.count {
-        func shifted(_ delta: Double) throws -> Double {
-          var copy = net
-          copy.updateEachParameter { n, t in if n == name { t.scalars[i] += delta } }
-          return try value(copy, batch)
-        }
-        numeric[i] = (try shifted(eps) - (try shifted(-eps))) / (2 * eps)
-      }
-      expectClose(analytic.scalars, numeric, relativeTolerance: 1e-6, "\(label) d\(name)")
-    }
-    guard let dx, case .vectors(let x, let f) = batch.inputs else { return }
-    var numeric = [Double](repeating: 0, count: x.count)
-    var b = batch
-    for i in 0..<x.count {
-      func shifted(_ delta: Double) throws -> Double {
-        var xs = x
-        xs[i] += delta
-        b.inputs = .vectors(xs, features: f)
-        return try value(net, b)
-      }
-      numeric[i] = (try shifted(eps) - (try shifted(-eps))) / (2 * eps)
-    }
-    expectClose(dx.scalars, numeric, relativeTolerance: 1e-6, "\(label) dx")
-    for t in 0..<batch.steps {
-      for bb in 0..<batch.batchSize where t >= batch.lengths[bb] {
-        for k in 0..<f { #expect(dx.scalars[(t * batch.batchSize + bb) * f + k] == 0, "\(label) padded dx") }
-      }
-    }
+    try expectParameterGradients(gradient, of: net, step: eps, tolerance: 1e-6, label) { try value($0, batch) }
+    try expectInputGradient(dx, of: batch, step: eps, tolerance: 1e-6, label) { try value(net, $0) }
   }
 
   @Test("per-step squared error with initial states and a loss on h_n, every cell, 1 and 2 layers", arguments: GradientCheckTests.cells)
@@ -90,21 +62,9 @@ struct BidirectionalGradientTests {
       let label = "\(cell) L=\(layers) bidirectional per-step"
       try Self.compare(net, batch, gradient: gradient, dx: result.inputGradient, label: label) { try value($0, $1, s0) }
       // The initial states of both directions.
-      let dS0 = try #require(result.initialStateGradient)
-      for i in s0.h.indices {
-        for (which, tensor) in [("h", dS0.h[i])] + (dS0.c.isEmpty ? [] : [("c", dS0.c[i])]) {
-          var numeric = [Double](repeating: 0, count: tensor.count)
-          for j in 0..<tensor.count {
-            func shifted(_ delta: Double) throws -> Double {
-              var s = s0
-              if which == "h" { s.h[i].scalars[j] += delta } else { s.c[i].scalars[j] += delta }
-              return try value(net, batch, s)
-            }
-            numeric[j] = (try shifted(1e-5) - (try shifted(-1e-5))) / 2e-5
-          }
-          expectClose(tensor.scalars, numeric, relativeTolerance: 1e-6, "\(label) d\(which)0[\(i)]")
-        }
-      }
+      try expectInitialStateGradients(
+        try #require(result.initialStateGradient), at: s0, step: 1e-5, tolerance: 1e-6, label
+      ) { try value(net, batch, $0) }
     }
   }
 

@@ -45,7 +45,7 @@ struct DropoutGradientTests {
 
     // Gradients reaching the bottom layer through two dropped-out layers are small: a step of 1e-5 keeps the
     // rounding of the differences well below the tolerance (a missing mask is off by tens of percent).
-    try GradientCheckTests.expectParameterGradients(gradient, of: net, step: 1e-5, tolerance: 1e-5, "\(cell)") {
+    try expectParameterGradients(gradient, of: net, step: 1e-5, tolerance: 1e-5, "\(cell)") {
       try Self.loss($0, batch, maskSeed: maskSeed).loss
     }
   }

@@ -47,27 +47,6 @@ struct GradientCheckTests {
     return r.loss + probe
   }
 
-  /// Expects every parameter's entry of `gradient` to match the central difference (J(θ + ε) − J(θ − ε)) / 2ε
-  /// of `loss` at `net`, each parameter tensor to `tolerance` (relative).
-  static func expectParameterGradients(
-    _ gradient: RecurrentNetwork<Double>, of net: RecurrentNetwork<Double>, step eps: Double, tolerance: Double,
-    _ label: String, sourceLocation: SourceLocation = #_sourceLocation,
-    loss: (RecurrentNetwork<Double>) throws -> Double
-  ) throws {
-    for (name, analytic) in gradient.namedParameters {
-      var numeric = [Double](repeating: 0, count: analytic.count)
-      for i in 0..<analytic.count {
-        func shifted(_ delta: Double) throws -> Double {
-          var copy = net
-          copy.updateEachParameter { n, t in if n == name { t.scalars[i] += delta } }
-          return try loss(copy)
-        }
-        numeric[i] = (try shifted(eps) - (try shifted(-eps))) / (2 * eps)
-      }
-      expectClose(analytic.scalars, numeric, relativeTolerance: tolerance, "\(label) d\(name)", sourceLocation: sourceLocation)
-    }
-  }
-
   static func check(
     cell: CellKind, layers: Int, loss: ElementLoss, output: OutputActivation, tokens: Bool, seed: UInt64
   ) throws {
@@ -76,7 +55,7 @@ struct GradientCheckTests {
       cell: cell, inputSize: tokens ? V : I, embeddingSize: tokens ? I : nil, hiddenSize: H, layers: layers,
       outputSize: V, outputActivation: output)
     var net = try RecurrentNetwork<Double>(config, seed: seed)
-    var batch = tokens ? try tokenBatch(vocabulary: V, seed: seed) : try vectorBatch(features: I, outputs: V, loss: loss, seed: seed)
+    let batch = tokens ? try tokenBatch(vocabulary: V, seed: seed) : try vectorBatch(features: I, outputs: V, loss: loss, seed: seed)
     var rng = SeededGenerator(seed: seed &+ 99)
     let B = batch.batchSize
     var s0 = net.zeroState(batch: B)
@@ -104,42 +83,12 @@ struct GradientCheckTests {
       try lossValue($0, batch, loss, s0, finalProbe: probe)
     }
     // The initial state.
-    let dS0 = try #require(result.initialStateGradient)
-    for l in 0..<layers {
-      for (which, tensor) in [("h", dS0.h[l])] + (dS0.c.isEmpty ? [] : [("c", dS0.c[l])]) {
-        var numeric = [Double](repeating: 0, count: tensor.count)
-        for i in 0..<tensor.count {
-          func shifted(_ delta: Double) throws -> Double {
-            var s = s0
-            if which == "h" { s.h[l].scalars[i] += delta } else { s.c[l].scalars[i] += delta }
-            return try lossValue(net, batch, loss, s, finalProbe: probe)
-          }
-          numeric[i] = (try shifted(eps) - (try shifted(-eps))) / (2 * eps)
-        }
-        expectClose(tensor.scalars, numeric, relativeTolerance: tolerance, "\(label) d\(which)0 layer \(l)")
-      }
+    try expectInitialStateGradients(try #require(result.initialStateGradient), at: s0, step: eps, tolerance: tolerance, label) {
+      try lossValue(net, batch, loss, $0, finalProbe: probe)
     }
-    // The inputs.
-    if case .vectors(let x, let f) = batch.inputs {
-      let dx = try #require(result.inputGradient)
-      var numeric = [Double](repeating: 0, count: x.count)
-      for i in 0..<x.count {
-        func shifted(_ delta: Double) throws -> Double {
-          var xs = x
-          xs[i] += delta
-          batch.inputs = .vectors(xs, features: f)
-          defer { batch.inputs = .vectors(x, features: f) }
-          return try lossValue(net, batch, loss, s0, finalProbe: probe)
-        }
-        numeric[i] = (try shifted(eps) - (try shifted(-eps))) / (2 * eps)
-      }
-      expectClose(dx.scalars, numeric, relativeTolerance: tolerance, "\(label) dx")
-      // Padded steps get exactly zero gradient.
-      for t in 0..<batch.steps {
-        for b in 0..<batch.batchSize where t >= batch.lengths[b] {
-          for k in 0..<f { #expect(dx.scalars[(t * batch.batchSize + b) * f + k] == 0) }
-        }
-      }
+    // The inputs; padded steps get exactly zero gradient.
+    try expectInputGradient(result.inputGradient, of: batch, step: eps, tolerance: tolerance, label) {
+      try lossValue(net, $0, loss, s0, finalProbe: probe)
     }
     _ = net.parameterCount
     net.zeroAll()

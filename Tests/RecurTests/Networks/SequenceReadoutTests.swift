@@ -21,7 +21,7 @@ struct SequenceReadoutGradientTests {
     var rng = SeededGenerator(seed: seed &+ 17)
     let lengths = [5, 2, 4, 1]
     let xs = lengths.map { n in (0..<n).map { _ in (0..<I).map { _ in rng.nextNormal() } } }
-    var batch = try SequenceBatch<Double>(inputs: xs, targets: xs.map { $0.map { _ in [0.0] } })
+    let batch = try SequenceBatch<Double>(inputs: xs, targets: xs.map { $0.map { _ in [0.0] } })
     let targets: FinalStepTargets<Double>
     var weights: [Double]? = nil
     switch target {
@@ -48,37 +48,8 @@ struct SequenceReadoutGradientTests {
     func value(_ n: RecurrentNetwork<Double>, _ b: SequenceBatch<Double>) throws -> Double {
       try n.sequenceLoss(for: b, targets: targets, readout: readout, loss: loss, classWeights: weights).loss
     }
-    for (name, analytic) in gradient.namedParameters {
-      var numeric = [Double](repeating: 0, count: analytic.count)
-      for i in 0..<analytic.count {
-        func shifted(_ delta: Double) throws -> Double {
-          var copy = net
-          copy.updateEachParameter { n, t in if n == name { t.scalars[i] += delta } }
-          return try value(copy, batch)
-        }
-        numeric[i] = (try shifted(eps) - (try shifted(-eps))) / (2 * eps)
-      }
-      expectClose(analytic.scalars, numeric, relativeTolerance: 1e-6, "\(label) d\(name)")
-    }
-    guard case .vectors(let x, let f) = batch.inputs else { return }
-    let dx = try #require(result.inputGradient)
-    var numeric = [Double](repeating: 0, count: x.count)
-    for i in 0..<x.count {
-      func shifted(_ delta: Double) throws -> Double {
-        var xs = x
-        xs[i] += delta
-        batch.inputs = .vectors(xs, features: f)
-        defer { batch.inputs = .vectors(x, features: f) }
-        return try value(net, batch)
-      }
-      numeric[i] = (try shifted(eps) - (try shifted(-eps))) / (2 * eps)
-    }
-    expectClose(dx.scalars, numeric, relativeTolerance: 1e-6, "\(label) dx")
-    for t in 0..<batch.steps {
-      for b in 0..<batch.batchSize where t >= batch.lengths[b] {
-        for k in 0..<f { #expect(dx.scalars[(t * batch.batchSize + b) * f + k] == 0, "\(label) padded dx") }
-      }
-    }
+    try expectParameterGradients(gradient, of: net, step: eps, tolerance: 1e-6, label) { try value($0, batch) }
+    try expectInputGradient(result.inputGradient, of: batch, step: eps, tolerance: 1e-6, label) { try value(net, $0) }
   }
 
   @Test("every cell and readout, weighted classes, 1 and 2 layers", arguments: GradientCheckTests.cells, SequenceReadout.allCases)
