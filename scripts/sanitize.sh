@@ -13,7 +13,7 @@ shift
 case "$sanitizer" in
   address)
     export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
-    export LSAN_OPTIONS="suppressions=$root/scripts/lsan-suppressions.txt${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+    export LSAN_OPTIONS="suppressions=$root/scripts/lsan-suppressions.txt:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
     scratch=.build-asan ;;
   thread)
     scratch=.build-tsan ;;
