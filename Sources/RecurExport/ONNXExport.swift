@@ -58,8 +58,12 @@ public enum ONNXExport {
   ///   - metadata: key–value pairs stored as the model's `metadata_props` (for example the vocabulary).
   /// - Throws: ``ExportError`` for an RNN with f_s = identity, which ONNX's RNN operator cannot express.
   public static func model(_ network: RecurrentNetwork<Float>, metadata: [String: String] = [:]) throws -> Data {
-    let layers = network.stack.layers.map { layer in
-      [DirectionWeights(weightIH: layer.weightIH, weightHH: layer.weightHH, biasIH: layer.biasIH, biasHH: layer.biasHH)]
+    let stack = network.stack
+    let layers = stack.layers.indices.map { l in
+      // Forward, then (bidirectional) reverse: ONNX's num_directions axis.
+      (stack.isBidirectional ? [stack.layers[l], stack.reverseLayers[l]] : [stack.layers[l]]).map { layer in
+        DirectionWeights(weightIH: layer.weightIH, weightHH: layer.weightHH, biasIH: layer.biasIH, biasHH: layer.biasHH)
+      }
     }
     return try model(
       configuration: network.configuration, embedding: network.embedding, layers: layers,
@@ -167,7 +171,10 @@ public enum ONNXExport {
     for (l, directions) in layers.enumerated() {
       let inputSize = l == 0 ? (c.embeddingSize ?? c.inputSize) : D * H
       if case .gated(let f) = c.cell {
-        guard D == 1 else { throw ExportError("the chapter's gated RNN is exported with one direction only") }
+        guard D == 1 else {
+          throw ExportError(
+            "the chapter's gated RNN is exported with one direction only; a bidirectional gated model has no ONNX export (LSTM, GRU and RNN have)")
+        }
         let d = directions[0]
         guard d.weightIH.shape == [2 * H, inputSize], d.weightHH.shape == [2 * H, H], d.biasIH.shape == [2 * H],
           d.biasHH.shape == [2 * H]
