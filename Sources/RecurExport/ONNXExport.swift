@@ -16,10 +16,15 @@ import SwiftProtobuf
 /// - `sequence_lens` (int32, B): each sequence's length n^{(b)} ≤ T; steps after it leave the state alone
 ///   and their outputs are not defined by the model;
 /// - `h0` (float, L·D × B × H) and, for the LSTM, `c0`: the state s_0, layer by layer (direction by direction
-///   within a layer), the layout of PyTorch's `h_0`; zeros for a fresh start;
+///   within a layer, forward then reverse), the layout of PyTorch's `h_0`; zeros for a fresh start;
 /// - outputs `logits` and `output` (T × B × V), `hn` and, for the LSTM, `cn` (L·D × B × H): the state after
-///   each sequence's last step. Feeding `hn`/`cn` back as `h0`/`c0` with T = 1 runs the model one step at a
-///   time, the state-machine view.
+///   each sequence's last step. Feeding `hn`/`cn` back as `h0`/`c0` with T = 1 runs a one-direction model
+///   one step at a time, the state-machine view.
+///
+/// A bidirectional network (D = 2) has one node per layer with `direction = "bidirectional"`, W, R and B
+/// stacked [forward, reverse]; its `Y` (T × 2 × B × H) becomes [h^→_t, h^←_t] (T × B × 2H) by a `Transpose`
+/// and `Reshape`. With `sequence_lens` the reverse direction starts at each sequence's own last valid step.
+/// Such a model has no step-by-step use: its reverse direction reads the steps after t.
 ///
 /// Gate orders are converted: PyTorch's LSTM blocks (i, f, g, o) become ONNX's (i, o, f, c) and its GRU
 /// blocks (r, z, n) ONNX's (z, r, h), with `linear_before_reset = 1` (PyTorch's GRU multiplies the reset
@@ -54,12 +59,18 @@ public enum ONNXExport {
   /// The serialized ONNX model of a network.
   ///
   /// - Parameters:
-  ///   - network: a token or vector network with LSTM, GRU, RNN (tanh, ReLU or sigmoid) or gated RNN layers.
+  ///   - network: a token or vector network with LSTM, GRU, RNN (tanh, ReLU or sigmoid) or gated RNN layers,
+  ///     one direction or (not the gated RNN) bidirectional.
   ///   - metadata: key–value pairs stored as the model's `metadata_props` (for example the vocabulary).
-  /// - Throws: ``ExportError`` for an RNN with f_s = identity, which ONNX's RNN operator cannot express.
+  /// - Throws: ``ExportError`` for an RNN with f_s = identity, which ONNX's RNN operator cannot express, and
+  ///   for a bidirectional gated RNN, whose `Scan` runs one direction.
   public static func model(_ network: RecurrentNetwork<Float>, metadata: [String: String] = [:]) throws -> Data {
-    let layers = network.stack.layers.map { layer in
-      [DirectionWeights(weightIH: layer.weightIH, weightHH: layer.weightHH, biasIH: layer.biasIH, biasHH: layer.biasHH)]
+    let stack = network.stack
+    let layers = stack.layers.indices.map { l in
+      // Forward, then (bidirectional) reverse: ONNX's num_directions axis.
+      (stack.isBidirectional ? [stack.layers[l], stack.reverseLayers[l]] : [stack.layers[l]]).map { layer in
+        DirectionWeights(weightIH: layer.weightIH, weightHH: layer.weightHH, biasIH: layer.biasIH, biasHH: layer.biasHH)
+      }
     }
     return try model(
       configuration: network.configuration, embedding: network.embedding, layers: layers,
@@ -167,7 +178,10 @@ public enum ONNXExport {
     for (l, directions) in layers.enumerated() {
       let inputSize = l == 0 ? (c.embeddingSize ?? c.inputSize) : D * H
       if case .gated(let f) = c.cell {
-        guard D == 1 else { throw ExportError("the chapter's gated RNN is exported with one direction only") }
+        guard D == 1 else {
+          throw ExportError(
+            "the chapter's gated RNN is exported with one direction only; a bidirectional gated model has no ONNX export (LSTM, GRU and RNN have)")
+        }
         let d = directions[0]
         guard d.weightIH.shape == [2 * H, inputSize], d.weightHH.shape == [2 * H, H], d.biasIH.shape == [2 * H],
           d.biasHH.shape == [2 * H]

@@ -10,9 +10,10 @@ struct ExportCommand: ParsableCommand {
     abstract: "Export a trained model as ONNX or as a model folder.",
     discussion: """
       --onnx writes an ONNX model (opset 17) with ONNX's LSTM, GRU and RNN operators: inputs tokens (T × B, \
-      int64) or inputs (T × B × I), sequence_lens (B) and the state h0 (and c0 for the LSTM, L × B × H); \
-      outputs logits, output (f_o of the logits) and the final state hn (and cn). The chapter's gated RNN, \
-      which has no ONNX operator, becomes a Scan over elementary operators. --folder writes config.json, model.safetensors, vocab.json and a \
+      int64) or inputs (T × B × I), sequence_lens (B) and the state h0 (and c0 for the LSTM, L·D × B × H); \
+      outputs logits, output (f_o of the logits) and the final state hn (and cn). A bidirectional model \
+      (D = 2) uses ONNX's bidirectional layout and runs on whole sequences only. The chapter's gated RNN, \
+      which has no ONNX operator, becomes a Scan over elementary operators (one direction only). --folder writes config.json, model.safetensors, vocab.json and a \
       README.md model card, which every recur command and interop/recur_torch.py load as the checkpoint itself.
       """
   )

@@ -113,6 +113,32 @@ struct ONNXExportTests {
     #expect(Array(b[18..<21]) == Array(layers[0][1].biasIH.scalars[3..<6]))
   }
 
+  @Test("a bidirectional network: its reverse layers' weights in ONNX's reverse slot, L·2 states")
+  func bidirectionalNetwork() throws {
+    let network = try RecurrentNetwork<Float>(
+      .init(cell: .lstm, inputSize: 2, hiddenSize: 3, layers: 2, outputSize: 1, bidirectional: true), seed: 4)
+    let g = try Self.decode(network).graph
+    let (dims, w) = try Self.floats(g, "W_l1")
+    #expect(dims == [2, 12, 6])
+    // ONNX's LSTM block i is PyTorch's i (rows 0..<H): forward first, then the reverse layer's.
+    let rows = 3 * 6
+    #expect(Array(w[0..<rows]) == Array(network.stack.layers[1].weightIH.scalars[0..<rows]))
+    #expect(Array(w[(12 * 6)..<(12 * 6 + rows)]) == Array(network.stack.reverseLayers[1].weightIH.scalars[0..<rows]))
+    #expect(g.node.filter { $0.opType == "LSTM" }.allSatisfy { $0.attribute.first { $0.name == "direction" }?.s == Data("bidirectional".utf8) })
+    #expect(g.output.first { $0.name == "cn" }?.type.tensorType.shape.dim.first?.dimValue == 4)
+    #expect(try Self.floats(g, "head.weight_t").dims == [6, 1])
+  }
+
+  @Test("a bidirectional gated RNN is refused with one line")
+  func bidirectionalGatedRefused() throws {
+    let gated = try RecurrentNetwork<Float>(
+      .init(cell: .gated(.tanh), inputSize: 2, hiddenSize: 3, outputSize: 1, bidirectional: true), seed: 4)
+    #expect(
+      throws: ExportError(
+        "the chapter's gated RNN is exported with one direction only; a bidirectional gated model has no ONNX export (LSTM, GRU and RNN have)")
+    ) { try ONNXExport.model(gated) }
+  }
+
   @Test("the chapter's gated RNN: a Scan per layer over Gemm, Split, Sigmoid, f_s and a Where for the lengths")
   func gatedScan() throws {
     let gated = try RecurrentNetwork<Float>(
