@@ -13,8 +13,9 @@ enum Ranks {
   /// The communicator of this process, set up by ``start()``.
   nonisolated(unsafe) private(set) static var communicator: any Communicator = SingleProcess()
 
-  /// Whether this process prints and writes files.
-  static var isPrimary: Bool { communicator.rank == 0 }
+  /// Whether this process prints and writes files: rank 0 (of the job, or, in a build without MPI started by
+  /// a launcher, of the launcher's numbering).
+  static var isPrimary: Bool { communicator.size > 1 ? communicator.rank == 0 : launchedRank == 0 }
 
   /// The number of ranks an MPI launcher says this job has (1 when not launched by one).
   static var launchedSize: Int {

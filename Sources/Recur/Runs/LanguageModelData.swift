@@ -81,6 +81,7 @@ public struct LanguageModelData: Sendable {
   ///   - seed: the order of the shuffled pairs (lines and documents modes).
   ///   - ownedStreams: in stream mode, the streams this process reads (a rank of a data-parallel run:
   ///     ``StreamBatches/ownedStreams``); nil for all.
+  /// - Throws: as the `[Int32]` initializer.
   public init(
     tokens: TokenSequence, vocabulary: Vocabulary, mode: TextMode, batchSize: Int, sequenceLength: Int,
     validationFraction: Double = Self.defaultValidationFraction, seed: UInt64, ownedStreams: Range<Int>? = nil
