@@ -94,15 +94,20 @@ final class GradientOverlap<Scalar: RecurScalar> {
   private func startCompleteSegments() {
     while pendingSegments > 0, cursor <= bounds[pendingSegments - 1] {
       precondition(cursor == bounds[pendingSegments - 1], "GradientOverlap: a tensor crosses a segment bound")
-      let k = pendingSegments - 1
-      pendingSegments = k
-      progress()
-      guard failure == nil else { continue }
-      do {
-        requests.append(try communicator.startAllreduceSum(inPlace: buffer + bounds[k], count: bounds[k + 1] - bounds[k]))
-      } catch {
-        failure = error
-      }
+      startNextSegment()
+    }
+  }
+
+  /// Starts the sum of the highest segment not yet started.
+  private func startNextSegment() {
+    let k = pendingSegments - 1
+    pendingSegments = k
+    progress()
+    guard failure == nil else { return }
+    do {
+      requests.append(try communicator.startAllreduceSum(inPlace: buffer + bounds[k], count: bounds[k + 1] - bounds[k]))
+    } catch {
+      failure = error
     }
   }
 
@@ -114,7 +119,7 @@ final class GradientOverlap<Scalar: RecurScalar> {
       offset += t.count
     }
     cursor = 0
-    startCompleteSegments()
+    while pendingSegments > 0 { startNextSegment() }
   }
 
   /// Waits for every segment's sum and writes the sums into `gradient` (shaped as at ``init(communicator:network:)``).

@@ -257,7 +257,7 @@ struct DataParallelTests {
     // One step starts the head's sum first, then each layer's from the top, then the embedding's.
     let started = try ThreadRanks.run(size: 2) { rank in
       let overlapping = ThreadRanks.OverlappingRank(rank)
-      let trainer = try Trainer(network: lstm, data: stream, options: TrainerTests.options(steps: 1))
+      let trainer = try Trainer(network: lstm, data: stream, options: TrainerTests.options(steps: 6))
       trainer.communicator = overlapping
       try trainer.step()
       return overlapping.started
