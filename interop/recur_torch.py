@@ -41,6 +41,19 @@ class RecurFormatError(ValueError):
     """A file or model that does not follow the recur-lm-1 contract."""
 
 
+def _check_tensors(path, model, tensors):
+    """Raises RecurFormatError unless `tensors` holds exactly the model's tensors, each of its shape."""
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    if missing or unexpected:
+        raise RecurFormatError(f"{path}: missing tensors {missing}, unexpected tensors {unexpected}")
+    for name, want in expected.items():
+        if tensors[name].shape != want.shape:
+            raise RecurFormatError(f"{path}: tensor {name!r} has shape {list(tensors[name].shape)}, "
+                                   f"expected {list(want.shape)}")
+
+
 class RecurLM(nn.Module):
     """Embedding, a stack of recurrent layers and a linear head: the model Recur trains on text.
 
@@ -195,15 +208,7 @@ def load_from_recur(path):
     if len(vocabulary) != model.embedding.num_embeddings:
         raise RecurFormatError(f"{path}: {len(vocabulary)} vocabulary tokens but model.vocab_size "
                                f"{model.embedding.num_embeddings}")
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(tensors))
-    unexpected = sorted(set(tensors) - set(expected))
-    if missing or unexpected:
-        raise RecurFormatError(f"{path}: missing tensors {missing}, unexpected tensors {unexpected}")
-    for name, want in expected.items():
-        if tensors[name].shape != want.shape:
-            raise RecurFormatError(f"{path}: tensor {name!r} has shape {list(tensors[name].shape)}, "
-                                   f"expected {list(want.shape)}")
+    _check_tensors(path, model, tensors)
     model.load_state_dict(tensors, strict=False)
     return model, vocabulary
 
@@ -356,14 +361,6 @@ def load_sequence_model_from_recur(path):
                                metadata.get("model.output_activation", "identity"),
                                bidirectional == "true",
                                readout or ("last" if metadata.get("data.layout") == "sequence" else None))
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(tensors))
-    unexpected = sorted(set(tensors) - set(expected))
-    if missing or unexpected:
-        raise RecurFormatError(f"{path}: missing tensors {missing}, unexpected tensors {unexpected}")
-    for name, want in expected.items():
-        if tensors[name].shape != want.shape:
-            raise RecurFormatError(f"{path}: tensor {name!r} has shape {list(tensors[name].shape)}, "
-                                   f"expected {list(want.shape)}")
+    _check_tensors(path, model, tensors)
     model.load_state_dict(tensors)
     return model

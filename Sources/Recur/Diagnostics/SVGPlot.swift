@@ -117,14 +117,7 @@ public struct LinePlot: Sendable, Equatable {
     func py(_ y: Double) -> Double { bottom - (y - y0) / (y1 - y0) * (bottom - top) }
     let f = { (v: Double) in Self.format(v, decimals: 2) }
 
-    var out: [String] = []
-    out.append(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">"
-    )
-    out.append("<rect x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\" fill=\"white\"/>")
-    out.append(
-      "<text x=\"\(f(Double(width) / 2))\" y=\"24\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">\(Self.escaped(title))</text>"
-    )
+    var out = Self.header(width: width, height: height, title: title, titleY: 24)
     // Grid and tick labels.
     out.append("<g stroke=\"#e0e0e0\" stroke-width=\"1\">")
     for t in yTicks { out.append("<line x1=\"\(f(left))\" y1=\"\(f(py(t.value)))\" x2=\"\(f(right))\" y2=\"\(f(py(t.value)))\"/>") }
@@ -224,6 +217,16 @@ public struct LinePlot: Sendable, Equatable {
   }
 
   /// A number with a fixed count of decimals, '.' as separator whatever the locale, and no "-0".
+  /// The opening lines of an SVG figure: the `<svg>` element (width × height, the plots' font), a white
+  /// background, and the title centred at `titleY`.
+  static func header(width: Int, height: Int, title: String, titleY: Int) -> [String] {
+    [
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">",
+      "<rect x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\" fill=\"white\"/>",
+      "<text x=\"\(format(Double(width) / 2, decimals: 2))\" y=\"\(titleY)\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">\(escaped(title))</text>",
+    ]
+  }
+
   static func format(_ value: Double, decimals: Int) -> String {
     let s = String(format: "%.\(decimals)f", value)
     if s.hasPrefix("-"), s.dropFirst().allSatisfy({ $0 == "0" || $0 == "." }) { return String(s.dropFirst()) }

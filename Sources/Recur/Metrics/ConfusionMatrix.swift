@@ -152,14 +152,7 @@ public struct ConfusionMatrix: Sendable, Equatable {
     let left = 70.0 + 6 * Double(names.map(\.count).max() ?? 1), top = 56.0
     let width = Int(left + cell * Double(K) + 24), height = Int(top + cell * Double(K) + 52)
     let f = { (v: Double) in LinePlot.format(v, decimals: 2) }
-    var out: [String] = []
-    out.append(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">"
-    )
-    out.append("<rect x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\" fill=\"white\"/>")
-    out.append(
-      "<text x=\"\(f(Double(width) / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">\(LinePlot.escaped(title))</text>"
-    )
+    var out = LinePlot.header(width: width, height: height, title: title, titleY: 22)
     let fontSize = Int(max(8, min(12, cell / 3)))
     for k in 0..<K {
       let row = support(k)

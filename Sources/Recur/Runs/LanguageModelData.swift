@@ -72,13 +72,13 @@ public struct LanguageModelData: Sendable {
   /// lines and documents modes copy the pairs they make).
   ///
   /// - Parameters:
-  ///   - tokens: the text's tokens, compactly stored or mapped.
-  ///   - vocabulary: the text's vocabulary.
-  ///   - mode: how the text becomes sequences.
-  ///   - batchSize: B, streams or sequences per step.
-  ///   - sequenceLength: T, the steps per chunk or the longest pair.
-  ///   - validationFraction: f, the held-out share at the end of the text.
-  ///   - seed: the order of the shuffled pairs (lines and documents modes).
+  ///   - tokens: the whole text, encoded by `vocabulary`.
+  ///   - vocabulary: the vocabulary (its `<start>` and `<end>` frame pairs).
+  ///   - mode: streams, lines or documents.
+  ///   - batchSize: B.
+  ///   - sequenceLength: T (see ``longestPair(tokens:vocabulary:mode:)`` for pairs).
+  ///   - validationFraction: f.
+  ///   - seed: the order of the training pairs (lines and documents).
   ///   - ownedStreams: in stream mode, the streams this process reads (a rank of a data-parallel run:
   ///     ``StreamBatches/ownedStreams``); nil for all.
   /// - Throws: as the `[Int32]` initializer.
