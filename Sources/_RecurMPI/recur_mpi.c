@@ -88,6 +88,14 @@ int recur_mpi_wait(int request) {
   return rc == MPI_SUCCESS ? 0 : rc;
 }
 
+int recur_mpi_test(int request) {
+  if (request < 0 || request >= RECUR_MPI_REQUESTS || !request_used[request]) return 0;
+  int done = 0;
+  // A completed request becomes MPI_REQUEST_NULL, which recur_mpi_wait then completes at once.
+  MPI_Test(&requests[request], &done, MPI_STATUS_IGNORE);
+  return done;
+}
+
 int recur_mpi_broadcast(void *bytes, size_t count, int root) {
   char *p = (char *)bytes;
   while (count > 0) {
@@ -133,6 +141,7 @@ int recur_mpi_allreduce_sum_double(double *values, size_t count) { (void)values;
 int recur_mpi_iallreduce_sum_float(float *values, size_t count) { (void)values; (void)count; return -1; }
 int recur_mpi_iallreduce_sum_double(double *values, size_t count) { (void)values; (void)count; return -1; }
 int recur_mpi_wait(int request) { (void)request; return RECUR_NO_MPI; }
+int recur_mpi_test(int request) { (void)request; return 0; }
 int recur_mpi_broadcast(void *bytes, size_t count, int root) { (void)bytes; (void)count; (void)root; return RECUR_NO_MPI; }
 int recur_mpi_barrier(void) { return RECUR_NO_MPI; }
 void recur_mpi_abort(int code) { (void)code; }

@@ -144,6 +144,7 @@ struct FitCommand: ParsableCommand {
     try Ranks.checkBatch(batchSize)
     let trainer = try Trainer(network: network, data: source, options: options)
     trainer.communicator = Ranks.communicator
+    trainer.overlapsCommunication = Ranks.overlapsCommunication
     if Ranks.communicator.size > 1 {
       trainer.sharedSettings = Ranks.sharedSettings(files: [("--data", [UInt8](try Data(contentsOf: URL(fileURLWithPath: data))))])
     }

@@ -13,6 +13,10 @@ enum Ranks {
   /// The communicator of this process, set up by ``start()``.
   nonisolated(unsafe) private(set) static var communicator: any Communicator = SingleProcess()
 
+  /// Whether training overlaps the gradient's reduction with BPTT (``Trainer/overlapsCommunication``): on
+  /// unless the environment sets `RECUR_MPI_OVERLAP=0` (to measure what the overlap saves).
+  static var overlapsCommunication: Bool { ProcessInfo.processInfo.environment["RECUR_MPI_OVERLAP"] != "0" }
+
   /// Whether this process prints and writes files: rank 0 (of the job, or, in a build without MPI started by
   /// a launcher, of the launcher's numbering).
   static var isPrimary: Bool { communicator.size > 1 ? communicator.rank == 0 : launchedRank == 0 }

@@ -269,6 +269,7 @@ struct TrainPlan {
     trainer.checkpointURL = checkpointURL
     trainer.metricsURL = metricsURL
     trainer.communicator = Ranks.communicator
+    trainer.overlapsCommunication = Ranks.overlapsCommunication
     trainer.sharedSettings = sharedSettings
     let ranks = Ranks.communicator
 

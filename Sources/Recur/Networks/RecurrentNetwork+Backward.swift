@@ -57,14 +57,17 @@ extension RecurrentNetwork {
   /// (nil: the final state s_n, the same as ``SequenceReadout/last`` through one direction), and
   /// `classWeights` weight each sequence's loss. For one rank's
   /// share of a larger batch the loss sum is scaled by `globalScale` (the reduction's factor for the whole
-  /// batch) when given, and dropout uses `dropout`'s masks for the rows' global sequence indices.
+  /// batch) when given, and dropout uses `dropout`'s masks for the rows' global sequence indices. With
+  /// `overlap`, each parameter gradient is handed to it as soon as it is final (the head first, then the layers
+  /// from the top, then the embedding), so that its reduction over the ranks runs while BPTT goes on.
   @_specialize(where Scalar == Float)
   func accumulateGradient(
     for batch: SequenceBatch<Scalar>, finalTargets: FinalStepTargets<Scalar>? = nil,
     readout: SequenceReadout? = nil, classWeights: [Double]? = nil, loss: ElementLoss,
     reduction: LossReduction, globalScale: Double?, initialState: RecurrentState<Scalar>?,
     into gradient: inout RecurrentNetwork, workspace: NetworkWorkspace<Scalar>?, dropout: DropoutMasks?,
-    recordFutureLossGradients: Bool = false, finalStateGradient: RecurrentState<Scalar>? = nil
+    recordFutureLossGradients: Bool = false, finalStateGradient: RecurrentState<Scalar>? = nil,
+    overlap: GradientOverlap<Scalar>? = nil
   ) throws -> LossResult<Scalar> {
     try validate(batch, loss: loss, finalTargets: finalTargets, readout: readout, classWeights: classWeights)
     let ws = workspace ?? NetworkWorkspace()
@@ -86,6 +89,10 @@ extension RecurrentNetwork {
           ldb: H, beta: 1, c: dw, ldc: H)
       }
       gradient.headBias.withMutablePointer { Scalar.sumRows(rows: pass.rows, width: V, a: dz, lda: V, out: $0) }
+      if let overlap {
+        overlap.finished(gradient.headBias)
+        overlap.finished(gradient.headWeight)
+      }
       let dTop = ws.dTop.reserve(rows * H)
       var finalStateGradient = finalStateGradient
       if finalTargets != nil {
@@ -121,7 +128,7 @@ extension RecurrentNetwork {
               input: UnsafePointer(ws.embedded.pointer), steps: T, batch: B, lengths: lengths, outputGradient: dTop,
               finalStateGradient: finalStateGradient, workspace: ws.stack, gradient: &gradient.stack,
               inputGradient: nil, recordDeltaNorms: recordFutureLossGradients, tokens: tokens,
-              embeddingGradient: dTable)
+              embeddingGradient: dTable, overlap: overlap)
           }
         }
       } else {
@@ -129,7 +136,7 @@ extension RecurrentNetwork {
           stack.backward(
             input: x, steps: T, batch: B, lengths: lengths, outputGradient: dTop,
             finalStateGradient: finalStateGradient, workspace: ws.stack, gradient: &gradient.stack,
-            inputGradient: dInput, recordDeltaNorms: recordFutureLossGradients)
+            inputGradient: dInput, recordDeltaNorms: recordFutureLossGradients, overlap: overlap)
         }
       }
 
@@ -153,6 +160,7 @@ extension RecurrentNetwork {
           }
         }
       }
+      if let overlap, let embedding = gradient.embedding { overlap.finished(embedding) }
       return LossResult(
         loss: sum * scale, elementLossSum: sum, elementCount: count, finalState: finalState,
         initialStateGradient: initialGradient, inputGradient: inputGradient,

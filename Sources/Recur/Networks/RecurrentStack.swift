@@ -278,7 +278,7 @@ extension RecurrentStack {
     outputGradient: UnsafePointer<Scalar>, finalStateGradient: RecurrentState<Scalar>?,
     workspace: StackWorkspace<Scalar>, gradient: inout RecurrentStack, inputGradient: UnsafeMutablePointer<Scalar>?,
     recordDeltaNorms: Bool = false, tokens: EmbeddedTokens<Scalar>? = nil,
-    embeddingGradient: UnsafeMutablePointer<Scalar>? = nil
+    embeddingGradient: UnsafeMutablePointer<Scalar>? = nil, overlap: GradientOverlap<Scalar>? = nil
   ) -> RecurrentState<Scalar> {
     let BH = batch * hiddenSize, H = hiddenSize, D = directions, T = steps, B = batch
     var initialGradient = RecurrentState<Scalar>(h: [], c: [])
@@ -343,6 +343,11 @@ extension RecurrentStack {
         }
       }
       if recordDeltaNorms { workspace.deltaNorms[l] = norms }
+      if let overlap {
+        // Layer l's weight gradients are final: its reduction starts while the layers below run.
+        if D == 2 { overlap.finished(layer: gradient.reverseLayers[l]) }
+        overlap.finished(layer: gradient.layers[l])
+      }
       if l > 0, workspace.usedDropout[l], let dIn {
         Dropout.backward(count: steps * batch * I, mask: workspace.masks[l].pointer, gradient: dIn)
       }

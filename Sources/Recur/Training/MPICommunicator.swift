@@ -107,4 +107,23 @@
       exit(status)
     }
   }
+
+  extension MPICommunicator: InPlaceReducing {
+    func startAllreduceSum<S: RecurScalar>(inPlace values: UnsafeMutablePointer<S>, count: Int) throws -> Int {
+      let id =
+        S.self == Float.self
+        ? values.withMemoryRebound(to: Float.self, capacity: count) { recur_mpi_iallreduce_sum_float($0, count) }
+        : values.withMemoryRebound(to: Double.self, capacity: count) { recur_mpi_iallreduce_sum_double($0, count) }
+      guard id >= 0 else { throw CommunicationError("MPI_Iallreduce failed on rank \(rank)") }
+      return Int(id)
+    }
+
+    func progress(_ request: Int) {
+      _ = recur_mpi_test(Int32(request))
+    }
+
+    func wait(_ request: Int) throws {
+      try check(recur_mpi_wait(Int32(request)), "MPI_Wait")
+    }
+  }
 #endif

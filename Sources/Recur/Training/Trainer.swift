@@ -277,9 +277,17 @@ public final class Trainer<Source: TrainingData> {
   /// Extra settings (name, value) that every rank must share, compared before the first step (for example
   /// a digest of the training text); a difference stops every rank with a message naming it.
   public var sharedSettings: [(name: String, value: String)] = []
+  /// Whether a run on several ranks overlaps the gradient's reduction with BPTT (on by default): the head's
+  /// and each layer's gradient is summed over the ranks (a non-blocking allreduce) as soon as BPTT has finished
+  /// it, top layer first, while the layers below are still back-propagating. Off, the whole gradient is summed
+  /// after the backward pass. Either way the result is the same up to the order of floating-point sums; a
+  /// single process never communicates.
+  public var overlapsCommunication = true
 
   private let workspace = NetworkWorkspace<Scalar>()
   private var gradient: RecurrentNetwork<Scalar>
+  /// The buffer and requests of the overlapped reduction (made at the first step that uses it).
+  private var overlap: GradientOverlap<Scalar>?
   /// Whether the ranks have been checked and given rank 0's weights.
   private var synchronized = false
   /// The rows of the global batch that ``TrainingPosition/carriedState`` holds (nil: all of them).
@@ -370,7 +378,7 @@ public final class Trainer<Source: TrainingData> {
       sharedSettings + [
         ("trainer options", optionsText), ("batches per epoch", "\(data.batchesPerEpoch)"),
         ("step", "\(position.step)"), ("data position", "\(position.data.epoch).\(position.data.batchIndex)"),
-        ("model", "\(network.configuration)"),
+        ("model", "\(network.configuration)"), ("overlapped reduction", "\(overlapsCommunication)"),
       ])
     let flat = network.flattened()
     let bytes = try communicator.broadcastFromRoot(flat.withUnsafeBytes { Array($0) })
@@ -423,18 +431,30 @@ public final class Trainer<Source: TrainingData> {
     var result = LossResult<Scalar>(
       loss: 0, elementLossSum: 0, elementCount: 0, finalState: RecurrentState(h: []), initialStateGradient: nil,
       inputGradient: nil, futureLossGradientNorms: nil)
+    var overlapping: GradientOverlap<Scalar>? = nil
+    if N > 1, overlapsCommunication, let reducing = communicator as? any InPlaceReducing {
+      if overlap == nil { overlap = GradientOverlap(communicator: reducing, network: gradient) }
+      overlapping = overlap
+      overlapping?.begin()
+    }
     if let local {
       // One target per sequence is read by the readout (the last step by default), with optional class weights.
       result = try network.accumulateGradient(
         for: local, finalTargets: localTargets, readout: options.readout, classWeights: options.classWeights,
         loss: options.loss, reduction: options.reduction,
         globalScale: N == 1 ? nil : globalScale, initialState: initialState, into: &gradient, workspace: workspace,
-        dropout: masks)
+        dropout: masks, overlap: overlapping)
+    } else {
+      overlapping?.finishedAll(gradient)
     }
     if N > 1 {
-      var flat = gradient.flattened()
-      try communicator.allreduceSum(&flat)
-      gradient.unflatten(flat)
+      if let overlapping {
+        try overlapping.complete(into: &gradient)
+      } else {
+        var flat = gradient.flattened()
+        try communicator.allreduceSum(&flat)
+        gradient.unflatten(flat)
+      }
       var sums = [result.elementLossSum, Double(result.elementCount)]
       try communicator.allreduceSum(&sums)
       result.elementLossSum = sums[0]

@@ -25,6 +25,9 @@ int recur_mpi_allreduce_sum_double(double *values, size_t count);
 int recur_mpi_iallreduce_sum_float(float *values, size_t count);
 int recur_mpi_iallreduce_sum_double(double *values, size_t count);
 int recur_mpi_wait(int request);
+/// MPI_Test on a started reduction: lets MPI progress it (Open MPI advances non-blocking collectives only
+/// inside MPI calls); the request stays outstanding until recur_mpi_wait. Returns 1 when it has completed.
+int recur_mpi_test(int request);
 /// MPI_Bcast of bytes from `root`.
 int recur_mpi_broadcast(void *bytes, size_t count, int root);
 int recur_mpi_barrier(void);

@@ -19,7 +19,9 @@ struct DataParallelSequenceTests {
 
   /// SGD (so that a wrong scale of the gradient changes the result) for 6 steps on N ranks; every rank's
   /// parameters, followed by the losses the rank reported (rank 0 reports progress).
-  static func train(ranks: Int, readout: SequenceReadout, classWeights: [Double]?) throws -> [[Double]] {
+  static func train(
+    ranks: Int, readout: SequenceReadout, classWeights: [Double]?, overlap: Bool = false
+  ) throws -> [[Double]] {
     let dataset = try dataset()
     let net = try RecurrentNetwork<Float>(
       .init(
@@ -32,7 +34,7 @@ struct DataParallelSequenceTests {
       options.readout = readout
       options.classWeights = classWeights
       let trainer = try Trainer(network: net, data: try SequencePairs<Float>(dataset, batchSize: 4, seed: 7), options: options)
-      trainer.communicator = communicator
+      trainer.communicator = overlap ? ThreadRanks.OverlappingRank(communicator) : communicator
       var losses: [Double] = []
       trainer.onProgress = { losses.append($0.report.loss) }
       try trainer.run()
@@ -48,6 +50,8 @@ struct DataParallelSequenceTests {
       expectClose(two[0], one, relativeTolerance: 1e-5, "\(readout), weights \(weights ?? [])")
       #expect(two[0].prefix(two[1].count) == two[1][...])
       #expect(two[0].count > two[1].count)  // rank 0's losses, compared with one process's above
+      // The overlapped reduction (reverse layers packed after the forward ones) equals the reduction after BPTT.
+      #expect(try Self.train(ranks: 2, readout: readout, classWeights: weights, overlap: true) == two)
       // The weights change the run (the test would not pass with them ignored on one side only).
       if weights != nil {
         let unweighted = try Self.train(ranks: 1, readout: readout, classWeights: nil)[0]

@@ -84,6 +84,33 @@ final class ThreadRanks: @unchecked Sendable {
     func abort(status: Int32) -> Never { fatalError("abort \(status)") }
   }
 
+  /// Rank `rank`'s view, with the trainer's overlapped reduction: each segment is summed (in rank order, in
+  /// Double, as ``Rank/allreduceSum(_:)-(inout [Float])``) when it is started.
+  final class OverlappingRank: Communicator, InPlaceReducing, @unchecked Sendable {
+    let base: Rank
+    var rank: Int { base.rank }
+    var size: Int { base.size }
+    /// The segment lengths started, in order.
+    var started: [Int] = []
+    init(_ base: Rank) { self.base = base }
+    func allreduceSum(_ values: inout [Float]) throws { try base.allreduceSum(&values) }
+    func allreduceSum(_ values: inout [Double]) throws { try base.allreduceSum(&values) }
+    func startAllreduceSum(_ values: [Float]) throws -> ReductionRequest<Float> { try base.startAllreduceSum(values) }
+    func startAllreduceSum(_ values: [Double]) throws -> ReductionRequest<Double> { try base.startAllreduceSum(values) }
+    func broadcast(_ bytes: inout [UInt8], root: Int) throws { try base.broadcast(&bytes, root: root) }
+    func barrier() throws { try base.barrier() }
+    func abort(status: Int32) -> Never { base.abort(status: status) }
+    func startAllreduceSum<S: RecurScalar>(inPlace values: UnsafeMutablePointer<S>, count: Int) throws -> Int {
+      let buffer = UnsafeMutableBufferPointer(start: values, count: count)
+      let sums = base.ranks.sum(buffer.map { Double($0) }, rank: rank)
+      for i in 0..<count { buffer[i] = S.self == Float.self ? S(Float(sums[i])) : S(sums[i]) }
+      started.append(count)
+      return started.count - 1
+    }
+    func progress(_ request: Int) {}
+    func wait(_ request: Int) throws {}
+  }
+
   /// Runs `body` on every rank in its own thread and returns the results in rank order.
   static func run<R>(size: Int, _ body: @escaping @Sendable (Rank) throws -> R) throws -> [R] {
     let ranks = ThreadRanks(size: size)
@@ -163,13 +190,14 @@ struct DataParallelTests {
   /// Trains `steps` steps on N thread ranks and returns rank 0's parameters and optimizer state and every
   /// rank's parameters.
   static func train<D: TrainingData & Sendable>(
-    ranks: Int, data: D, network: RecurrentNetwork<Float>, steps: Int, validate: Bool = false
+    ranks: Int, data: D, network: RecurrentNetwork<Float>, steps: Int, validate: Bool = false,
+    overlap: Bool = false
   ) throws -> [[Float]] where D.Scalar == Float {
     try ThreadRanks.run(size: ranks) { communicator in
       var options = TrainerTests.options(steps: steps)
       options.validationInterval = validate ? 2 : nil
       let trainer = try Trainer(network: network, data: data, options: options)
-      trainer.communicator = communicator
+      trainer.communicator = overlap ? ThreadRanks.OverlappingRank(communicator) : communicator
       if validate {
         let tokens = TrainerTests.stream(count: 200, vocabulary: 7, seed: 77)
         trainer.validation = {
@@ -206,6 +234,39 @@ struct DataParallelTests {
     let two = try Self.train(ranks: 2, data: data, network: net, steps: 9)
     expectClose(two[0], one, relativeTolerance: 1e-5, "2 ranks")
     #expect(two[0] == two[1])
+  }
+
+  @Test("The overlapped reduction equals the reduction after BPTT (stream LSTM; pairs GRU with a rank without rows)")
+  func overlappedReduction() throws {
+    let stream = try TextBatches<Float>.stream(
+      tokens: TrainerTests.stream(count: 500, vocabulary: 7, seed: 1), batchSize: 4, steps: 6)
+    let lstm = try RecurrentNetwork<Float>(TrainerTests.languageModel, seed: 3)
+    for n in [2, 4] {
+      let after = try Self.train(ranks: n, data: stream, network: lstm, steps: 6, validate: true)
+      let overlapped = try Self.train(ranks: n, data: stream, network: lstm, steps: 6, validate: true, overlap: true)
+      #expect(overlapped == after, "\(n) ranks")
+    }
+    var configuration = TrainerTests.languageModel
+    configuration.cell = .gru
+    let gru = try RecurrentNetwork<Float>(configuration, seed: 4)
+    let pairs = try TrainerTests.pairs()  // the last batch of a pass has one pair: rank 1 has no rows
+    let after = try Self.train(ranks: 2, data: pairs, network: gru, steps: 9)
+    let overlapped = try Self.train(ranks: 2, data: pairs, network: gru, steps: 9, overlap: true)
+    #expect(overlapped == after)
+
+    // One step starts the head's sum first, then each layer's from the top, then the embedding's.
+    let started = try ThreadRanks.run(size: 2) { rank in
+      let overlapping = ThreadRanks.OverlappingRank(rank)
+      let trainer = try Trainer(network: lstm, data: stream, options: TrainerTests.options(steps: 6))
+      trainer.communicator = overlapping
+      try trainer.step()
+      return overlapping.started
+    }
+    let layer = { (l: Int) in
+      lstm.stack.layers[l].weightIH.count + lstm.stack.layers[l].weightHH.count + 2 * lstm.stack.layers[l].biasIH.count
+    }
+    let expected = [lstm.headWeight.count + lstm.headBias.count, layer(1), layer(0), lstm.embedding!.count]
+    #expect(started[0] == expected && started[1] == expected)
   }
 
   @Test("The parameter checksum: equal weights pass, a rank with other weights is named on every rank")
