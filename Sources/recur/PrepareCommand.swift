@@ -23,16 +23,26 @@ struct PrepareCommand: ParsableCommand {
   var output: String
 
   @Option(help: "characters (Unicode scalars) or bytes.")
-  var vocabulary = "characters"
+  var vocabulary: Vocabulary.Kind = .characters
 
   @Option(help: "Use this checkpoint's vocabulary (to evaluate or continue training a model on a new text).")
   var checkpoint: String?
 
   func validate() throws {
-    guard Vocabulary.Kind(rawValue: vocabulary) != nil else {
-      throw CLIError("--vocabulary must be characters or bytes, got '\(vocabulary)'")
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: text, isDirectory: &isDirectory) else {
+      throw CLIError("--text \(text): no such file")
     }
-    guard FileManager.default.fileExists(atPath: text) else { throw CLIError("--text \(text): no such file") }
+    guard !isDirectory.boolValue else { throw CLIError("--text \(text) is a directory, not a file") }
+    let folder = URL(fileURLWithPath: output).deletingLastPathComponent().path
+    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+      throw CLIError("--output \(output): the folder \(folder) does not exist")
+    }
+    if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), isDirectory.boolValue {
+      throw CLIError("--output \(output) is a directory, not a file")
+    }
+    let size = (try? FileManager.default.attributesOfItem(atPath: text)[.size] as? Int) ?? 0
+    guard size > 0 else { throw CLIError("--text \(text) is empty") }
   }
 
   func run() throws {
@@ -41,7 +51,7 @@ struct PrepareCommand: ParsableCommand {
     let start = Date()
     let (vocabulary, count) = try oneLine("--text \(text)") {
       try TokenFile.write(
-        text: URL(fileURLWithPath: text), kind: Vocabulary.Kind(rawValue: self.vocabulary)!, vocabulary: given,
+        text: URL(fileURLWithPath: text), kind: self.vocabulary, vocabulary: given,
         to: URL(fileURLWithPath: output))
     }
     let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0

@@ -77,6 +77,20 @@ struct BadInputTests {
     ])
   }
 
+  @Test("recur prepare: missing, empty, directory and non-UTF-8 texts, an unknown vocabulary, outputs that cannot be written")
+  func prepareFiles() throws {
+    let prepare = { (text: String, output: String) in ["prepare", "--text", text, "--output", output] }
+    try check([
+      Case("missing file", prepare("missing.txt", "t.tokens"), "--text missing.txt: no such file"),
+      Case("empty file", prepare("empty.txt", "t.tokens"), "--text empty.txt is empty"),
+      Case("directory", prepare("folder", "t.tokens"), "--text folder is a directory"),
+      Case("invalid UTF-8", prepare("latin1.txt", "t.tokens"), "not valid UTF-8 at byte offset 3 (byte 0xE9)"),
+      Case("unknown vocabulary", prepare("text.txt", "t.tokens") + ["--vocabulary", "words"], "'words' is invalid for '--vocabulary"),
+      Case("output in a missing folder", prepare("text.txt", "nowhere/t.tokens"), "does not exist"),
+      Case("output is a directory", prepare("text.txt", "folder"), "--output folder is a directory"),
+    ])
+  }
+
   @Test("recur train: zero, negative, absurd and not-a-number sizes; a model too big for this machine")
   func trainNumbers() throws {
     let t = ["train", "--text", "text.txt"]
