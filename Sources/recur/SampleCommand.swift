@@ -42,7 +42,7 @@ struct SampleCommand: ParsableCommand {
     _ = try oneLine("--prime") { try model.vocabulary.encode(prime) }
     let generator = try oneLine("") { try TextSampler(network: model.checkpoint.network) }
     var rng = SeededGenerator(seed: seed ?? UInt64.random(in: 0...UInt64.max))
-    try oneLine("") {
+    _ = try oneLine("") {
       try generator.generateText(
         vocabulary: model.vocabulary, mode: model.mode, prime: prime, length: length,
         options: SamplingOptions(temperature: temperature, topK: topK), using: &rng, output: writeOut)

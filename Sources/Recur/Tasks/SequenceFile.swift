@@ -515,7 +515,7 @@ public struct SequenceDataset: Sendable, Equatable {
         throw SequenceFileError(line: line, "step \(step) does not follow step \(lastStep) of sequence \(quoted(fields[0]))")
       }
       lastStep = step
-      if let y, result[result.count - 1].blankRows > 0 {
+      if y != nil, result[result.count - 1].blankRows > 0 {
         throw SequenceFileError(line: line, "the target is given here but was empty on earlier rows of the sequence; fill it on every row or on the first only")
       }
       result[result.count - 1].x.append(x)
