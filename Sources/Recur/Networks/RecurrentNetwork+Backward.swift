@@ -67,7 +67,7 @@ extension RecurrentNetwork {
     reduction: LossReduction, globalScale: Double?, initialState: RecurrentState<Scalar>?,
     into gradient: inout RecurrentNetwork, workspace: NetworkWorkspace<Scalar>?, dropout: DropoutMasks?,
     recordFutureLossGradients: Bool = false, finalStateGradient: RecurrentState<Scalar>? = nil,
-    overlap: GradientOverlap<Scalar>? = nil
+    overlap: (any GradientReadiness<Scalar>)? = nil
   ) throws -> LossResult<Scalar> {
     try validate(batch, loss: loss, finalTargets: finalTargets, readout: readout, classWeights: classWeights)
     let ws = workspace ?? NetworkWorkspace()

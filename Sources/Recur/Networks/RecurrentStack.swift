@@ -278,7 +278,7 @@ extension RecurrentStack {
     outputGradient: UnsafePointer<Scalar>, finalStateGradient: RecurrentState<Scalar>?,
     workspace: StackWorkspace<Scalar>, gradient: inout RecurrentStack, inputGradient: UnsafeMutablePointer<Scalar>?,
     recordDeltaNorms: Bool = false, tokens: EmbeddedTokens<Scalar>? = nil,
-    embeddingGradient: UnsafeMutablePointer<Scalar>? = nil, overlap: GradientOverlap<Scalar>? = nil
+    embeddingGradient: UnsafeMutablePointer<Scalar>? = nil, overlap: (any GradientReadiness<Scalar>)? = nil
   ) -> RecurrentState<Scalar> {
     let BH = batch * hiddenSize, H = hiddenSize, D = directions, T = steps, B = batch
     var initialGradient = RecurrentState<Scalar>(h: [], c: [])

@@ -20,7 +20,7 @@ protocol InPlaceReducing: Communicator {
 ///
 /// The buffer and the segment bounds are made once per trainer; a step allocates nothing. Every rank starts
 /// the same segments in the same order, so the collective operations match across ranks.
-final class GradientOverlap<Scalar: RecurScalar> {
+final class GradientOverlap<Scalar: RecurScalar>: GradientReadiness {
   private let communicator: any InPlaceReducing
   /// The packed gradient, `total` scalars in visiting order.
   private let buffer: UnsafeMutablePointer<Scalar>
