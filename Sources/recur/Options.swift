@@ -23,10 +23,17 @@ extension SequenceDataset.TargetKind: ExpressibleByArgument {}
 /// of `recur fit`, `recur task` and `recur extract`.
 protocol CommandDefaults {
   static var run: RunDefaults { get }
+  /// Whether the command's models read token ids (an embedding): then the embedding's options show.
+  static var tokens: Bool { get }
+}
+
+extension CommandDefaults {
+  static var tokens: Bool { false }
 }
 
 enum LanguageModelDefaults: CommandDefaults {
   static var run: RunDefaults { .languageModel }
+  static var tokens: Bool { true }
 }
 
 enum SequenceModelDefaults: CommandDefaults {
@@ -73,6 +80,21 @@ struct ModelOptions<Defaults: CommandDefaults>: ParsableArguments {
   @Option(help: "Dropout between layers (and on the embedding) while training (default \(Defaults.run.dropout)).")
   var dropout: Double?
 
+  @Option(name: .customLong("embedding-dropout"), help: ArgumentHelp("Drop whole rows of the embedding while training, one mask per batch (default \(Defaults.run.regularization.embeddingDropout)).", visibility: Defaults.tokens ? .default : .hidden))
+  var embeddingDropout: Double?
+
+  @Option(name: .customLong("input-dropout"), help: ArgumentHelp("Locked dropout on the embedding output: one mask per sequence, shared by every step (default \(Defaults.run.regularization.inputDropout)).", visibility: Defaults.tokens ? .default : .hidden))
+  var inputDropout: Double?
+
+  @Option(name: .customLong("hidden-dropout"), help: "Locked dropout between layers (default \(Defaults.run.regularization.hiddenDropout)).")
+  var hiddenDropout: Double?
+
+  @Option(name: .customLong("output-dropout"), help: "Locked dropout on the top layer's outputs, before the head (default \(Defaults.run.regularization.outputDropout)).")
+  var outputDropout: Double?
+
+  @Option(name: .customLong("weight-drop"), help: "DropConnect on every layer's recurrent weights W_hh, one mask per batch (default \(Defaults.run.regularization.weightDrop)).")
+  var weightDrop: Double?
+
   @Option(name: .customLong("forget-bias"), help: "The LSTM forget-gate bias at initialization (default \(Defaults.run.forgetGateBias.map { "\($0)" } ?? "PyTorch's initialization, no change")).")
   var forgetBias: Double?
 
@@ -80,8 +102,16 @@ struct ModelOptions<Defaults: CommandDefaults>: ParsableArguments {
     _ = try givenCell
     try checkSize(hidden, "--hidden", most: NetworkLimits.hiddenSize)
     try checkSize(layers, "--layers", most: NetworkLimits.layers, tooLarge: "is too many")
-    if let dropout, !(dropout.isFinite && dropout >= 0 && dropout < 1) {
-      throw CLIError("--dropout must be in [0, 1), got \(dropout)")
+    for (value, flag) in [(dropout, "--dropout"), (embeddingDropout, "--embedding-dropout"),
+      (inputDropout, "--input-dropout"), (hiddenDropout, "--hidden-dropout"), (outputDropout, "--output-dropout"),
+      (weightDrop, "--weight-drop")]
+    {
+      if let value, !(value.isFinite && value >= 0 && value < 1) {
+        throw CLIError("\(flag) must be in [0, 1), got \(value)")
+      }
+    }
+    if let dropout, dropout > 0, (inputDropout ?? 0) > 0 || (hiddenDropout ?? 0) > 0 {
+      throw CLIError("--dropout (a new mask every step) and --input-dropout/--hidden-dropout (locked masks) act on the same values: give one")
     }
     if let forgetBias, !forgetBias.isFinite { throw CLIError("--forget-bias must be a number, got \(forgetBias)") }
   }
@@ -92,9 +122,32 @@ struct ModelOptions<Defaults: CommandDefaults>: ParsableArguments {
   /// The shape with the command's defaults for what was not given.
   func shape() throws -> NetworkShape {
     let d = Defaults.run
-    return NetworkShape(
+    var shape = NetworkShape(
       cell: try givenCell ?? d.cell, hiddenSize: hidden ?? d.hiddenSize, layers: layers ?? d.layers,
       dropout: dropout ?? d.dropout, forgetGateBias: forgetBias ?? d.forgetGateBias)
+    shape.regularization = regularization(defaults: d.regularization)
+    return shape
+  }
+
+  /// The regularizers given, the defaults for the rest; plain --dropout replaces the default locked input and
+  /// hidden dropout (the two act on the same values).
+  func regularization(defaults: Regularization) -> Regularization {
+    var r = defaults
+    if let dropout, dropout > 0 {
+      r.inputDropout = 0
+      r.hiddenDropout = 0
+    }
+    if let embeddingDropout { r.embeddingDropout = embeddingDropout }
+    if let inputDropout { r.inputDropout = inputDropout }
+    if let hiddenDropout { r.hiddenDropout = hiddenDropout }
+    if let outputDropout { r.outputDropout = outputDropout }
+    if let weightDrop { r.weightDrop = weightDrop }
+    return r
+  }
+
+  /// Whether any regularizer was given on the command line.
+  var givesRegularization: Bool {
+    [dropout, embeddingDropout, inputDropout, hiddenDropout, outputDropout, weightDrop].contains { $0 != nil }
   }
 }
 

@@ -189,15 +189,20 @@ struct TrainPlan {
       for (flag, given, actual) in [("--hidden", c.model.hidden, have.hiddenSize), ("--layers", c.model.layers, have.layers), ("--embedding", c.embedding, have.embeddingSize ?? 0)] {
         if let given, given != actual { throw CLIError("\(option) has \(flag.dropFirst(2)) \(actual) but \(flag) says \(given)") }
       }
-      if c.resume != nil, let dropout = c.model.dropout, dropout != have.dropout {
-        throw CLIError("--dropout \(dropout) differs from the stopped run's \(have.dropout)")
+      let dropout = c.model.dropout ?? have.dropout
+      let regularization = c.model.givesRegularization
+        ? c.model.regularization(defaults: have.regularization) : have.regularization
+      if c.resume != nil, dropout != have.dropout || regularization != have.regularization {
+        throw CLIError("--resume trains as the stopped run did; its dropout and regularizers cannot change")
       }
       network = start.checkpoint.network
-      if let dropout = c.model.dropout, dropout != have.dropout { network = try network.withDropout(dropout) }
+      if dropout != have.dropout || regularization != have.regularization {
+        network = try oneLine("") { try network.withTrainingRegularization(dropout: dropout, regularization: regularization) }
+      }
     } else {
       let configuration = RecurrentNetwork<Float>.Configuration.languageModel(
         cell: cell, vocabularySize: vocabulary.count, embeddingSize: embeddingSize, hiddenSize: shape.hiddenSize,
-        layers: shape.layers, dropout: shape.dropout)
+        layers: shape.layers, dropout: shape.dropout, regularization: shape.regularization)
       try checkMemory(configuration, batch: data.batchSize, steps: data.sequenceLength)
       network = try oneLine("") { try RecurrentNetwork<Float>(configuration, seed: seed) }
       // The initialization draws from its own generator (seed + 1), after the network's.

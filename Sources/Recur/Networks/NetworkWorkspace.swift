@@ -9,6 +9,14 @@ public final class NetworkWorkspace<Scalar: RecurScalar> {
   let embedded = Buffer<Scalar>()
   let embeddingMask = Buffer<Scalar>()
   var usedEmbeddingDropout = false
+  /// Embedding dropout's mask over the V rows of the table (0 or 1/(1 − p)).
+  let embeddingRowMask = Buffer<Scalar>()
+  var usedEmbeddingRowDropout = false
+  /// Output dropout: the top layer's dropped outputs that the head read (T·B × H, or B × H read off each
+  /// sequence) and their mask.
+  let droppedTop = Buffer<Scalar>()
+  let outputMask = Buffer<Scalar>()
+  var usedOutputDropout = false
   /// Whether the last forward pass fed the bottom layer through ``EmbeddedTokens`` (embedded rows not formed).
   var usedTokenTable = false
   /// z^2_t for all steps, T·B × V; then its gradient.

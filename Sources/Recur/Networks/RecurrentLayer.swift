@@ -74,6 +74,25 @@ final class LayerCache<Scalar: RecurScalar> {
   let tokenRows = Buffer<Scalar>()
   /// GH: the input-side bias (b_ih, plus b_hh for additive cells) forward, bias-gradient sums backward.
   let bias = Buffer<Scalar>()
+  /// With weight drop, G·H × H: dJ/d(M ⊙ W_hh) before the mask.
+  let droppedWeightGradient = Buffer<Scalar>()
+}
+
+/// W_hh with DropConnect for one pass (``Regularization/weightDrop``): M ⊙ W_hh (G·H × H), which every step's
+/// product reads in place of W_hh, and the mask M (0 or 1/(1 − p)) the weight gradient is multiplied by.
+struct DroppedWeight<Scalar: RecurScalar> {
+  /// M ⊙ W_hh.
+  let weight: UnsafePointer<Scalar>
+  /// M.
+  let mask: UnsafePointer<Scalar>
+}
+
+extension RecurrentLayer {
+  /// Calls `body` with the recurrent weights of this pass: M ⊙ W_hh with weight drop, else W_hh.
+  func withRecurrentWeight<R>(_ dropped: DroppedWeight<Scalar>?, _ body: (UnsafePointer<Scalar>) -> R) -> R {
+    if let dropped { return body(dropped.weight) }
+    return weightHH.withPointer(body)
+  }
 }
 
 /// Token inputs of a bottom layer read through an embedding table, x_t = E[id_t].
@@ -106,7 +125,7 @@ extension RecurrentLayer {
   func forward(
     input: UnsafePointer<Scalar>, steps: Int, batch: Int, lengths: [Int]?,
     initialH: UnsafePointer<Scalar>?, initialC: UnsafePointer<Scalar>?, cache: LayerCache<Scalar>,
-    tokens: EmbeddedTokens<Scalar>? = nil, rowParts: Int? = nil
+    tokens: EmbeddedTokens<Scalar>? = nil, droppedWeight: DroppedWeight<Scalar>? = nil, rowParts: Int? = nil
   ) {
     let cell = kind.cell
     let H = hiddenSize, G = gateWidth, T = steps, B = batch, BH = batch * hiddenSize
@@ -156,7 +175,7 @@ extension RecurrentLayer {
       B > 1 ? cache.packedWeight.reserve(layout.packedForward(Scalar.self)) : nil
     let parts =
       rowParts ?? RowSplit.parts(batch: B, steps: T, rowWork: Double(G) * Double(H), packed: packed != nil)
-    weightHH.withPointer { whh in
+    withRecurrentWeight(droppedWeight) { whh in
       if let packed { Scalar.packMatrix(transposeB: true, n: G, k: H, b: whh, ldb: H, packed: packed) }
       biasHH.withPointer { bhh in
         RowSplit.run(batch: B, parts: parts) { rows, productThreads in
@@ -216,7 +235,7 @@ extension RecurrentLayer {
     finalCGradient: UnsafePointer<Scalar>?, cache: LayerCache<Scalar>, gradient: inout RecurrentLayer,
     inputGradient: UnsafeMutablePointer<Scalar>?, deltaNorms: UnsafeMutablePointer<Double>?,
     tokens: EmbeddedTokens<Scalar>? = nil, embeddingGradient: UnsafeMutablePointer<Scalar>? = nil,
-    rowParts: Int? = nil
+    droppedWeight: DroppedWeight<Scalar>? = nil, rowParts: Int? = nil
   ) {
     let cell = kind.cell
     let H = hiddenSize, G = gateWidth, T = steps, B = batch, BH = batch * hiddenSize
@@ -239,7 +258,7 @@ extension RecurrentLayer {
     let parts =
       deltaNorms != nil
       ? 1 : rowParts ?? RowSplit.parts(batch: B, steps: T, rowWork: Double(G) * Double(H), packed: packed != nil)
-    weightHH.withPointer { whh in
+    withRecurrentWeight(droppedWeight) { whh in
       if let packed { Scalar.packMatrix(transposeB: false, n: H, k: G, b: whh, ldb: H, packed: packed) }
       RowSplit.run(batch: B, parts: parts) { rows, productThreads in
         let r0 = rows.lowerBound, n = rows.count, nH = n * H, cw = cell.cacheWidth * H
@@ -343,9 +362,19 @@ extension RecurrentLayer {
     gradient.biasIH.withMutablePointer { db in for j in 0..<G { db[j] += biasSums[j] } }
     if additive { gradient.biasHH.withMutablePointer { db in for j in 0..<G { db[j] += biasSums[j] } } }
     gradient.weightHH.withMutablePointer { dw in
-      Scalar.gemm(
-        transposeA: true, transposeB: false, m: G, n: H, k: T * B, alpha: 1, a: dhp, lda: G, b: h, ldb: H,
-        beta: 1, c: dw, ldc: H)
+      if let droppedWeight {
+        // The product used M ⊙ W_hh: dJ/dW_hh = M ⊙ (dHP^T H_{0..T-1}).
+        let product = cache.droppedWeightGradient.reserve(G * H)
+        Scalar.gemm(
+          transposeA: true, transposeB: false, m: G, n: H, k: T * B, alpha: 1, a: dhp, lda: G, b: h, ldb: H,
+          beta: 0, c: product, ldc: H)
+        let mask = droppedWeight.mask
+        for i in 0..<(G * H) { dw[i] += product[i] * mask[i] }
+      } else {
+        Scalar.gemm(
+          transposeA: true, transposeB: false, m: G, n: H, k: T * B, alpha: 1, a: dhp, lda: G, b: h, ldb: H,
+          beta: 1, c: dw, ldc: H)
+      }
     }
     if !additive {
       gradient.biasHH.withMutablePointer { Scalar.sumRows(rows: T * B, width: G, a: dhp, lda: G, out: $0) }

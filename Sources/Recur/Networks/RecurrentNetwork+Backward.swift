@@ -46,7 +46,7 @@ extension RecurrentNetwork {
   /// The dropout masks of one pass of a single process: one number drawn from `generator` when it is given
   /// and the configuration has dropout, else nil (no dropout).
   func dropoutMasks(drawingFrom generator: inout SeededGenerator?) -> DropoutMasks? {
-    guard configuration.dropout > 0, var g = generator else { return nil }
+    guard configuration.usesTrainingMasks, var g = generator else { return nil }
     defer { generator = g }
     return DropoutMasks(key: g.next(), firstStream: 0)
   }
@@ -73,7 +73,7 @@ extension RecurrentNetwork {
     let ws = workspace ?? NetworkWorkspace()
     let T = batch.steps, B = batch.batchSize, rows = T * B
     let H = stack.outputSize, V = configuration.outputSize
-    let useDropout = dropout != nil && configuration.dropout > 0
+    let useDropout = dropout != nil && configuration.usesTrainingMasks
     let result: LossResult<Scalar> = {
       let pass = forwardLoss(
         batch, finalTargets: finalTargets, readout: readout ?? .last, classWeights: classWeights, loss: loss,
@@ -104,6 +104,7 @@ extension RecurrentNetwork {
             transposeA: false, transposeB: false, m: B, n: H, k: V, alpha: 1, a: dz, lda: V, b: w, ldb: H,
             beta: 0, c: dp, ldc: H)
         }
+        if ws.usedOutputDropout { Dropout.backward(count: B * H, mask: ws.outputMask.pointer, gradient: dp) }
         readOutBackward(
           batch, readout: readout ?? .last, gradient: dp, into: dTop, finalStateGradient: &finalStateGradient, workspace: ws)
       } else {
@@ -112,6 +113,7 @@ extension RecurrentNetwork {
             transposeA: false, transposeB: false, m: rows, n: H, k: V, alpha: 1, a: dz, lda: V, b: w, ldb: H,
             beta: 0, c: dTop, ldc: H)
         }
+        if ws.usedOutputDropout { Dropout.backward(count: rows * H, mask: ws.outputMask.pointer, gradient: dTop) }
       }
       let (sum, count, scale, finalState) = (pass.sum, pass.count, pass.scale, pass.finalState)
 
@@ -154,9 +156,18 @@ extension RecurrentNetwork {
           Dropout.backward(count: rows * E, mask: ws.embeddingMask.pointer, gradient: dInput)
         }
         gradient.embedding!.withMutablePointer { dTable in
-          for (r, id) in ids.enumerated() {
-            let row = dTable + Int(id) * E, src = dInput + r * E
-            for j in 0..<E { row[j] += src[j] }
+          if ws.usedEmbeddingRowDropout {
+            // x_r = m_{id_r} E[id_r], so dE[id] += m_id dL/dx_r.
+            let rowMask = ws.embeddingRowMask.pointer
+            for (r, id) in ids.enumerated() {
+              let row = dTable + Int(id) * E, src = dInput + r * E, m = rowMask[Int(id)]
+              for j in 0..<E { row[j] += src[j] * m }
+            }
+          } else {
+            for (r, id) in ids.enumerated() {
+              let row = dTable + Int(id) * E, src = dInput + r * E
+              for j in 0..<E { row[j] += src[j] }
+            }
           }
         }
       }

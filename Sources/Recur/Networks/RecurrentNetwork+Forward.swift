@@ -102,9 +102,13 @@ extension RecurrentNetwork {
     case .vectors(let values, _):
       return values.withUnsafeBufferPointer { body($0.baseAddress!, nil) }
     case .tokens(let ids):
-      let E = configuration.embeddingSize!
-      workspace.usedEmbeddingDropout = configuration.dropout > 0 && dropout != nil
-      if !workspace.usedEmbeddingDropout, ids.count > configuration.inputSize {
+      let E = configuration.embeddingSize!, V = configuration.inputSize
+      let regularization = configuration.regularization
+      // Plain dropout draws a mask at every step; locked input dropout one per sequence (exclusive).
+      let inputP = configuration.dropout > 0 ? configuration.dropout : regularization.inputDropout
+      workspace.usedEmbeddingDropout = inputP > 0 && dropout != nil
+      workspace.usedEmbeddingRowDropout = regularization.embeddingDropout > 0 && dropout != nil
+      if !workspace.usedEmbeddingDropout, !workspace.usedEmbeddingRowDropout, ids.count > V {
         workspace.usedTokenTable = true
         return withTokens(ids) { body(UnsafePointer(workspace.embedded.reserve(1)), $0) }
       }
@@ -112,11 +116,20 @@ extension RecurrentNetwork {
       embedding!.withPointer { table in
         for (r, id) in ids.enumerated() { (x + r * E).update(from: table + Int(id) * E, count: E) }
       }
+      if workspace.usedEmbeddingRowDropout, let dropout {
+        // x_r = m_{id_r} E[id_r]: one keep decision per row of the table for the whole batch.
+        let rowMask = workspace.embeddingRowMask.reserve(V)
+        dropout.fillShared(rowMask, slot: .embeddingRows, count: V, probability: regularization.embeddingDropout)
+        for (r, id) in ids.enumerated() {
+          let m = rowMask[Int(id)], row = x + r * E
+          for j in 0..<E { row[j] *= m }
+        }
+      }
       if workspace.usedEmbeddingDropout, let dropout {
         let mask = workspace.embeddingMask.reserve(ids.count * E)
         Dropout.forward(
-          masks: dropout, layer: 0, steps: batch.steps, batch: batch.batchSize, width: E,
-          probability: configuration.dropout, input: x, mask: mask, output: x)
+          masks: dropout, slot: .layerInput(0), steps: batch.steps, batch: batch.batchSize, width: E,
+          probability: inputP, locked: configuration.dropout == 0, input: x, mask: mask, output: x)
       }
       return body(x, nil)
     }
@@ -184,10 +197,23 @@ extension RecurrentNetwork {
     let finalState = stack.finalState(steps: T, batch: B, workspace: ws.stack)
     let sum: Double, count: Int, rows: Int, top: UnsafePointer<Scalar>
     var weightSum: Double? = nil
+    // Output dropout: one mask per sequence on what the head reads (every step's s_t, or p_b; the same
+    // thing for a locked mask, which commutes with the last, mean and max readouts).
+    let outputP = configuration.regularization.outputDropout
+    ws.usedOutputDropout = outputP > 0 && dropout != nil
+    func droppedOut(_ top: UnsafePointer<Scalar>, steps: Int) -> UnsafePointer<Scalar> {
+      guard ws.usedOutputDropout, let dropout else { return top }
+      let n = steps * B * stack.outputSize
+      let dropped = ws.droppedTop.reserve(n)
+      Dropout.forward(
+        masks: dropout, slot: .output(layers: configuration.layers), steps: steps, batch: B, width: stack.outputSize,
+        probability: outputP, locked: true, input: top, mask: ws.outputMask.reserve(n), output: dropped)
+      return UnsafePointer(dropped)
+    }
     if let finalTargets {
       // z^2_b = W^o p_b + W^o_0 for the vector p_b read off each sequence's outputs.
       rows = B
-      top = readOut(batch, readout: readout, workspace: ws)
+      top = droppedOut(readOut(batch, readout: readout, workspace: ws), steps: 1)
       head(rows: B, top: top, workspace: ws)
       let weights = ws.rowWeights.reserve(B)
       let w = finalTargets.rowWeights(classWeights: classWeights, outputs: V)
@@ -208,7 +234,7 @@ extension RecurrentNetwork {
       count = B
     } else {
       rows = T * B
-      top = UnsafePointer(stack.topOutputs(batch: B, workspace: ws.stack))
+      top = droppedOut(UnsafePointer(stack.topOutputs(batch: B, workspace: ws.stack)), steps: T)
       head(rows: rows, top: top, workspace: ws)
       (sum, count) = elementLoss(batch, loss: loss, workspace: ws, scale: differentiate ? 1 : nil)
     }

@@ -51,14 +51,17 @@ public struct RecurrentNetwork<Scalar: RecurScalar>: Sendable, Equatable, Parame
     /// outputs are then [h^→_t, h^←_t], 2H wide, and W^o is v × 2H. For per-step tagging and one label per
     /// sequence; not for a language model, streaming or sampling, which see only the past.
     public var bidirectional: Bool = false
+    /// The AWD-LSTM regularizers while training (none by default).
+    public var regularization = Regularization()
 
     /// A network shape; see each property. The sizes are checked by ``validate()`` when a network is built.
     public init(
       cell: CellKind, inputSize: Int, embeddingSize: Int? = nil, hiddenSize: Int, layers: Int = 1,
       outputSize: Int, outputActivation: OutputActivation = .identity, dropout: Double = 0,
-      bidirectional: Bool = false
+      bidirectional: Bool = false, regularization: Regularization = Regularization()
     ) {
       self.bidirectional = bidirectional
+      self.regularization = regularization
       self.cell = cell
       self.inputSize = inputSize
       self.embeddingSize = embeddingSize
@@ -71,12 +74,17 @@ public struct RecurrentNetwork<Scalar: RecurScalar>: Sendable, Equatable, Parame
 
     /// A character or token language model: embedding V → E, L layers of H, a linear head H → V, softmax.
     public static func languageModel(
-      cell: CellKind, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, dropout: Double = 0
+      cell: CellKind, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, dropout: Double = 0,
+      regularization: Regularization = Regularization()
     ) -> Self {
       Self(
         cell: cell, inputSize: vocabularySize, embeddingSize: embeddingSize, hiddenSize: hiddenSize,
-        layers: layers, outputSize: vocabularySize, outputActivation: .softmax, dropout: dropout)
+        layers: layers, outputSize: vocabularySize, outputActivation: .softmax, dropout: dropout,
+        regularization: regularization)
     }
+
+    /// Whether a training pass draws masks: plain dropout or any of ``regularization``.
+    public var usesTrainingMasks: Bool { dropout > 0 || regularization.isActive }
 
     /// Checks every size; throws a ``ModelError`` naming the first that is out of range.
     public func validate() throws {
@@ -91,6 +99,13 @@ public struct RecurrentNetwork<Scalar: RecurScalar>: Sendable, Equatable, Parame
       try check(outputSize, "output size", max: 1 << 24)
       guard dropout.isFinite, dropout >= 0, dropout < 1 else {
         throw ModelError("dropout must be in [0, 1), got \(dropout)")
+      }
+      try regularization.validate()
+      if embeddingSize == nil, regularization.embeddingDropout > 0 || regularization.inputDropout > 0 {
+        throw ModelError("embedding and input dropout apply to token models; this network takes vectors")
+      }
+      if dropout > 0, regularization.inputDropout > 0 || regularization.hiddenDropout > 0 {
+        throw ModelError("plain dropout (a new mask every step) and locked input or hidden dropout act on the same values: choose one")
       }
       if bidirectional, embeddingSize != nil {
         throw ModelError("a bidirectional network cannot be a language model: predicting the next token must not read the tokens after it")
@@ -132,6 +147,8 @@ public struct RecurrentNetwork<Scalar: RecurScalar>: Sendable, Equatable, Parame
       kind: configuration.cell, inputSize: stackInput, hiddenSize: configuration.hiddenSize,
       layers: configuration.layers, dropout: configuration.dropout, bidirectional: configuration.bidirectional,
       generator: &generator)
+    stack.hiddenDropout = configuration.regularization.hiddenDropout
+    stack.weightDrop = configuration.regularization.weightDrop
     let bound = 1 / Double(stack.outputSize).squareRoot()
     headWeight = .uniform(
       shape: [configuration.outputSize, stack.outputSize], low: -bound, high: bound, using: &generator)

@@ -36,8 +36,14 @@ public struct RecurrentStack<Scalar: RecurScalar>: Sendable, Equatable, Paramete
   public var layers: [RecurrentLayer<Scalar>]
   /// The reverse-direction layers of a bidirectional stack, bottom first; empty for one direction.
   public var reverseLayers: [RecurrentLayer<Scalar>]
-  /// The probability of zeroing each input of layers 1 … L−1 during training.
+  /// The probability of zeroing each input of layers 1 … L−1 during training, at every step anew.
   public var dropout: Double
+  /// The probability of zeroing each input of layers 1 … L−1 during training with one mask per sequence
+  /// shared by every step (locked dropout, ``Regularization/hiddenDropout``).
+  public var hiddenDropout: Double = 0
+  /// The probability of zeroing each element of every layer's W_hh during training, one mask per batch
+  /// (``Regularization/weightDrop``).
+  public var weightDrop: Double = 0
 
   /// A stack initialized as PyTorch does (uniform in ±1/√H).
   public init(
@@ -114,6 +120,10 @@ public final class StackWorkspace<Scalar: RecurScalar> {
   var droppedInputs: [Buffer<Scalar>] = []
   var masks: [Buffer<Scalar>] = []
   var usedDropout: [Bool] = []
+  /// With weight drop, per layer and direction (index 2l + d): M ⊙ W_hh and M, G·H × H each.
+  var droppedWeights: [Buffer<Scalar>] = []
+  var weightMasks: [Buffer<Scalar>] = []
+  var usedWeightDrop = false
   /// dL/d(input of layer l), T·B × I_l.
   var inputGradients: [Buffer<Scalar>] = []
   /// Squared ‖δ^{s_t}‖ per layer and step, when recorded.
@@ -140,7 +150,18 @@ public final class StackWorkspace<Scalar: RecurScalar> {
       reverseCaches.append(LayerCache())
       reversedInputs.append(Buffer())
       outputs.append(Buffer())
+      for _ in 0..<2 {
+        droppedWeights.append(Buffer())
+        weightMasks.append(Buffer())
+      }
     }
+  }
+
+  /// The dropped W_hh of layer l, direction d, of the last forward pass (nil without weight drop).
+  func droppedWeight(layer l: Int, direction d: Int) -> DroppedWeight<Scalar>? {
+    guard usedWeightDrop else { return nil }
+    return DroppedWeight(
+      weight: UnsafePointer(droppedWeights[2 * l + d].pointer), mask: UnsafePointer(weightMasks[2 * l + d].pointer))
   }
 }
 
@@ -191,14 +212,28 @@ extension RecurrentStack {
   ) {
     workspace.prepare(layers: layers.count)
     let n = steps * batch * outputSize, D = directions, H = hiddenSize, B = batch, BH = batch * hiddenSize
+    workspace.usedWeightDrop = weightDrop > 0 && masks != nil
     for (l, layer) in layers.enumerated() {
-      let useDropout = l > 0 && dropout > 0 && masks != nil
+      // Plain dropout draws a mask at every step; locked dropout one per sequence (the two are exclusive).
+      let p = dropout > 0 ? dropout : hiddenDropout
+      let useDropout = l > 0 && p > 0 && masks != nil
       workspace.usedDropout[l] = useDropout
       if useDropout, let masks {
         Dropout.forward(
-          masks: masks, layer: l, steps: steps, batch: batch, width: outputSize, probability: dropout,
-          input: layerOutputs(l - 1, batch: batch, workspace: workspace), mask: workspace.masks[l].reserve(n),
-          output: workspace.droppedInputs[l].reserve(n))
+          masks: masks, slot: .layerInput(l), steps: steps, batch: batch, width: outputSize, probability: p,
+          locked: dropout == 0, input: layerOutputs(l - 1, batch: batch, workspace: workspace),
+          mask: workspace.masks[l].reserve(n), output: workspace.droppedInputs[l].reserve(n))
+      }
+      if workspace.usedWeightDrop, let masks {
+        // M ⊙ W_hh for this batch, one mask per layer and direction shared by every step and sequence.
+        for d in 0..<D {
+          let weight = d == 0 ? layer.weightHH : reverseLayers[l].weightHH
+          let count = weight.count
+          let mask = workspace.weightMasks[2 * l + d].reserve(count)
+          let dropped = workspace.droppedWeights[2 * l + d].reserve(count)
+          masks.fillShared(mask, slot: .recurrentWeight(layer: l, direction: d), count: count, probability: weightDrop)
+          weight.withPointer { w in for i in 0..<count { dropped[i] = w[i] * mask[i] } }
+        }
       }
       let x = layerInput(l, input: input, batch: batch, workspace: workspace)
       for d in 0..<D {
@@ -214,7 +249,8 @@ extension RecurrentStack {
           withOptionalPointer(c0) { c0p in
             (d == 0 ? layer : reverseLayers[l]).forward(
               input: xd, steps: steps, batch: batch, lengths: lengths, initialH: h0p, initialC: c0p,
-              cache: d == 0 ? workspace.caches[l] : workspace.reverseCaches[l], tokens: l == 0 ? tokens : nil)
+              cache: d == 0 ? workspace.caches[l] : workspace.reverseCaches[l], tokens: l == 0 ? tokens : nil,
+              droppedWeight: workspace.droppedWeight(layer: l, direction: d))
           }
         }
       }
@@ -324,7 +360,8 @@ extension RecurrentStack {
                   input: x, steps: steps, batch: batch, lengths: lengths, outputGradient: dOut, finalHGradient: dhp,
                   finalCGradient: dcp, cache: workspace.caches[l], gradient: &gradient.layers[l], inputGradient: dIn,
                   deltaNorms: recordDeltaNorms ? np.baseAddress : nil, tokens: l == 0 ? tokens : nil,
-                  embeddingGradient: l == 0 ? embeddingGradient : nil)
+                  embeddingGradient: l == 0 ? embeddingGradient : nil,
+                  droppedWeight: workspace.droppedWeight(layer: l, direction: 0))
               } else {
                 let dInReverse: UnsafeMutablePointer<Scalar>? =
                   dIn == nil ? nil : workspace.reverseInputGradient.reserve(T * B * I)
@@ -332,7 +369,7 @@ extension RecurrentStack {
                   input: UnsafePointer(workspace.reversedInputs[l].pointer), steps: steps, batch: batch,
                   lengths: lengths, outputGradient: dReverse!, finalHGradient: dhp, finalCGradient: dcp,
                   cache: workspace.reverseCaches[l], gradient: &gradient.reverseLayers[l], inputGradient: dInReverse,
-                  deltaNorms: nil)
+                  deltaNorms: nil, droppedWeight: workspace.droppedWeight(layer: l, direction: 1))
                 if let dIn, let dInReverse {
                   Self.reverseWithinLengths(
                     dInReverse, into: dIn, width: I, steps: T, batch: B, lengths: lengths, accumulate: true)

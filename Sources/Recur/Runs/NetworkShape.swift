@@ -12,6 +12,8 @@ public struct NetworkShape: Sendable, Equatable {
   public var forgetGateBias: Double?
   /// Whether every layer also reads the sequences backwards (``RecurrentNetwork/Configuration/bidirectional``).
   public var bidirectional = false
+  /// The AWD-LSTM regularizers while training (``RecurrentNetwork/Configuration/regularization``).
+  public var regularization = Regularization()
 
   /// A shape; see each property.
   public init(cell: CellKind, hiddenSize: Int, layers: Int = 1, dropout: Double = 0, forgetGateBias: Double? = nil) {
@@ -34,7 +36,8 @@ public struct NetworkShape: Sendable, Equatable {
   {
     .init(
       cell: cell, inputSize: inputSize, hiddenSize: hiddenSize, layers: layers, outputSize: outputSize,
-      outputActivation: outputActivation, dropout: dropout, bidirectional: bidirectional)
+      outputActivation: outputActivation, dropout: dropout, bidirectional: bidirectional,
+      regularization: regularization)
   }
 
   /// A fresh network of this shape, initialized from one generator seeded with `seed`: PyTorch's

@@ -106,6 +106,8 @@ public struct RunDefaults: Sendable, Equatable {
   public var seed: UInt64
   /// The LSTM forget-gate bias at initialization (LSTMs only; nil: PyTorch's initialization).
   public var forgetGateBias: Double?
+  /// The AWD-LSTM regularizers (``Regularization``).
+  public var regularization = Regularization()
 
   /// The base learning rate for `optimizer`.
   public func learningRate(for optimizer: OptimizerChoice) -> Double {

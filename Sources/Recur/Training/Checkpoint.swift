@@ -112,6 +112,7 @@ public struct Checkpoint<Scalar: RecurScalar>: Sendable {
       "model.dropout": "\(configuration.dropout)",
     ]
     if configuration.bidirectional { meta["model.bidirectional"] = "true" }
+    for (name, p) in configuration.regularization.named where p > 0 { meta["model." + name] = "\(p)" }
     if let e = configuration.embeddingSize {
       meta["model.vocab_size"] = String(configuration.inputSize)
       meta["model.embedding_size"] = String(e)
@@ -224,6 +225,14 @@ public struct Checkpoint<Scalar: RecurScalar>: Sendable {
     guard let dropout = Double(dropoutText) else {
       throw CheckpointError("metadata 'model.dropout' is '\(dropoutText)', not a number")
     }
+    var regularization = Regularization()
+    for (name, path) in [("embedding_dropout", \Regularization.embeddingDropout), ("input_dropout", \.inputDropout),
+      ("hidden_dropout", \.hiddenDropout), ("output_dropout", \.outputDropout), ("weight_drop", \.weightDrop)]
+    {
+      guard let text = meta["model." + name] else { continue }
+      guard let p = Double(text) else { throw CheckpointError("metadata 'model.\(name)' is '\(text)', not a number") }
+      regularization[keyPath: path] = p
+    }
     let inputSize: Int, embedding: Int?
     if let vocab = meta["model.vocab_size"] {
       inputSize = try integer("model.vocab_size", vocab)
@@ -254,7 +263,7 @@ public struct Checkpoint<Scalar: RecurScalar>: Sendable {
         case "true": return true
         case let other?: throw CheckpointError("metadata 'model.bidirectional' is '\(other)', not true or false")
         }
-      }())
+      }(), regularization: regularization)
     do { try configuration.validate() } catch let error as ModelError {
       throw CheckpointError("the checkpoint's model is invalid: \(error.message)")
     }

@@ -422,7 +422,7 @@ public final class Trainer<Source: TrainingData> {
     let globalScale = globalWeights.map { w in w.reduce(0, +) }.map { $0 > 0 ? 1 / $0 : 0 }
       ?? options.reduction.scale(sequences: global.batchSize, elements: globalCount)
     var dropoutGenerator = position.dropoutGenerator
-    let masks = network.configuration.dropout > 0
+    let masks = network.configuration.usesTrainingMasks
       ? DropoutMasks(key: dropoutGenerator.next(), firstStream: mine.lowerBound) : nil
     var initialState: RecurrentState<Scalar>? = nil
     if item.continuesPrevious, let carried = position.carriedState {
