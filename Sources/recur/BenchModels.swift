@@ -12,13 +12,21 @@ enum BenchModel {
   static let training: [(name: String, cell: CellKind, hidden: Int, layers: Int, batch: Int, steps: Int)] = [
     ("train-s", .lstm, 128, 2, 50, 50),
     ("train-m", .lstm, 512, 2, 32, 64),
+    ("train-m-reg", .lstm, 512, 2, 32, 64),
     ("train-gru", .gru, 512, 2, 32, 64),
     ("train-rnn", .rnn(.tanh), 512, 2, 32, 64),
   ]
 
-  static func configuration(cell: CellKind, hidden: Int, layers: Int) -> RecurrentNetwork<Float>.Configuration {
+  /// `train-m-reg`: train-m with weight drop on W_hh and locked dropout on the embedding output, between the
+  /// layers and before the head, to measure what the regularizers cost (none of the others has any).
+  static let regularized = Regularization(inputDropout: 0.1, hiddenDropout: 0.2, outputDropout: 0.2, weightDrop: 0.3)
+
+  static func configuration(cell: CellKind, hidden: Int, layers: Int, regularization: Regularization = Regularization())
+    -> RecurrentNetwork<Float>.Configuration
+  {
     .languageModel(
-      cell: cell, vocabularySize: vocabularySize, embeddingSize: hidden, hiddenSize: hidden, layers: layers)
+      cell: cell, vocabularySize: vocabularySize, embeddingSize: hidden, hiddenSize: hidden, layers: layers,
+      regularization: regularization)
   }
 
   /// A trainer of workload `name` on random tokens (Adam, clipping at norm 5, cross-entropy averaged over
@@ -27,7 +35,11 @@ enum BenchModel {
     guard let w = training.first(where: { $0.name == name }) else {
       throw ModelError("no training workload is named '\(name)'")
     }
-    let network = try RecurrentNetwork<Float>(configuration(cell: w.cell, hidden: w.hidden, layers: w.layers), seed: 0)
+    let network = try RecurrentNetwork<Float>(
+      configuration(
+        cell: w.cell, hidden: w.hidden, layers: w.layers,
+        regularization: name == "train-m-reg" ? regularized : Regularization()),
+      seed: 0)
     let data = try RandomTokenBatches(batch: w.batch, steps: w.steps, vocabularySize: vocabularySize, seed: 1)
     let options = TrainerOptions(
       optimizer: .adam(learningRate: learningRate), clipping: .globalNorm(clipNorm), loss: .crossEntropy,
@@ -84,7 +96,10 @@ struct TrainingWorkload: BenchWorkload {
   var unit: String { "tokens/s" }
   var summary: String {
     guard let w = BenchModel.training.first(where: { $0.name == name }) else { return "" }
-    return "train \(w.cell) H=\(w.hidden) L=\(w.layers) B=\(w.batch) T=\(w.steps), Adam, clip 5"
+    let r = BenchModel.regularized
+    let regularizers = name == "train-m-reg"
+      ? ", weight drop \(r.weightDrop), locked dropout \(r.inputDropout)/\(r.hiddenDropout)/\(r.outputDropout)" : ""
+    return "train \(w.cell) H=\(w.hidden) L=\(w.layers) B=\(w.batch) T=\(w.steps), Adam, clip 5\(regularizers)"
   }
 
   static var all: [TrainingWorkload] { BenchModel.training.map { TrainingWorkload(name: $0.name) } }
