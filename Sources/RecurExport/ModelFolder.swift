@@ -70,7 +70,8 @@ public enum ModelFolder {
     var object: [String: Any] = ["model_type": "recur"]
     for (key, value) in Checkpoint<Float>.metadata(for: configuration) {
       let name = key.hasPrefix("model.") ? String(key.dropFirst(6)) : key
-      if let n = Int(value) { object[name] = n } else if let d = Double(value), name == "dropout" { object[name] = d } else { object[name] = value }
+      let probability = name == "dropout" || configuration.regularization.named.contains { $0.name == name }
+      if let n = Int(value) { object[name] = n } else if let d = Double(value), probability { object[name] = d } else { object[name] = value }
     }
     let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
     return data + Data("\n".utf8)
@@ -183,6 +184,10 @@ public enum ModelFolder {
       if let json = try? encoder.encode(options) { lines.append("- Trainer options: `\(String(decoding: json, as: UTF8.self))`") }
     }
     if c.dropout > 0 { lines.append("- Dropout: \(c.dropout)") }
+    let regularizers = c.regularization.named.filter { $0.value > 0 }
+    if !regularizers.isEmpty {
+      lines.append("- Regularizers (AWD-LSTM): " + regularizers.map { "\($0.name) \($0.value)" }.joined(separator: ", "))
+    }
     if meta[Provenance.command] == nil, checkpoint.options == nil { lines.append("- Not recorded in the checkpoint.") }
     lines += ["", "## Evaluation", ""]
     if let position = checkpoint.position {

@@ -18,9 +18,15 @@ struct TrainCommand: ParsableCommand {
 
   /// The defaults in words, from the library's `RunDefaults.languageModel`.
   static var recipe: String {
-    let d = RunDefaults.languageModel
+    let d = RunDefaults.languageModel, r = d.regularization
+    var regularizers = d.dropout > 0 ? ["dropout \(d.dropout)"] : []
+    if r.weightDrop > 0 { regularizers.append("weight drop \(r.weightDrop) on W_hh") }
+    if r.inputDropout > 0 || r.hiddenDropout > 0 || r.outputDropout > 0 {
+      regularizers.append("locked dropout \(r.inputDropout)/\(r.hiddenDropout)/\(r.outputDropout) (input/hidden/output)")
+    }
+    if r.embeddingDropout > 0 { regularizers.append("embedding dropout \(r.embeddingDropout)") }
     return "a \(d.layers)-layer \(d.cell.description.uppercased()), H = \(d.hiddenSize), E = \(d.embeddingSize ?? 0), "
-      + "dropout \(d.dropout), \(d.batchSize) streams of \(d.sequenceLength ?? 0) characters, "
+      + regularizers.map { $0 + ", " }.joined() + "\(d.batchSize) streams of \(d.sequenceLength ?? 0) characters, "
       + "\(d.optimizer.rawValue.capitalized) \(d.adaptiveLearningRate) with warm-up and a cosine decay to 1/10, "
       + "global-norm clipping at \(d.clip.formatted())"
   }
