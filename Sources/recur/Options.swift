@@ -177,3 +177,11 @@ struct RunOptions<Defaults: CommandDefaults>: ParsableArguments {
     if let threads { Compute.threadCount = threads }
   }
 }
+
+extension ModelWeights: ExpressibleByArgument {}
+
+/// Which weights of a checkpoint a command uses: --weights averaged|raw.
+struct WeightsOptions: ParsableArguments {
+  @Option(help: "The weights to use when the checkpoint holds an average of them (recur train --average): averaged (default) or raw.")
+  var weights: ModelWeights = .averaged
+}

@@ -192,7 +192,8 @@ struct TrainPlan {
       if c.resume != nil, let dropout = c.model.dropout, dropout != have.dropout {
         throw CLIError("--dropout \(dropout) differs from the stopped run's \(have.dropout)")
       }
-      network = start.checkpoint.network
+      // --resume continues θ itself; --init starts from the weights a model is used with (θ̄ when averaged).
+      network = c.resume != nil ? start.checkpoint.network : start.network
       if let dropout = c.model.dropout, dropout != have.dropout { network = try network.withDropout(dropout) }
     } else {
       let configuration = RecurrentNetwork<Float>.Configuration.languageModel(

@@ -122,3 +122,38 @@ public struct WeightAverage<Scalar: RecurScalar>: Sendable {
   /// One line naming the rule and n (see ``WeightAveraging/summary(count:)``).
   public var summary: String { averaging.summary(count: count) }
 }
+
+/// Which weights of a checkpoint a trained model is used with.
+public enum ModelWeights: String, Sendable, CaseIterable {
+  /// θ̄, the average the run kept, when the checkpoint holds one with n ≥ 1 (θ otherwise): the default.
+  case averaged
+  /// θ, the weights the optimizer updated.
+  case raw
+}
+
+extension Checkpoint {
+  /// The network of the chosen weights: θ̄ for ``ModelWeights/averaged`` when the checkpoint holds an average
+  /// of at least one iterate, θ otherwise.
+  public func network(weights: ModelWeights) -> RecurrentNetwork<Scalar> {
+    weights == .averaged ? evaluationNetwork : network
+  }
+
+  /// One line naming the weights ``network(weights:)`` gives, for metadata and model cards: the average's
+  /// ``WeightAverage/summary`` or "raw weights (…)"; nil when the checkpoint holds no average.
+  public func weightsDescription(_ weights: ModelWeights) -> String? {
+    guard let average else { return nil }
+    if weights == .averaged, average.count > 0 { return average.summary }
+    return "raw weights (the checkpoint's \(average.summary) is not used)"
+  }
+
+  /// The model alone with the chosen weights, for export: no optimizer state, position or average, and, when
+  /// the checkpoint held an average, metadata ``weightsMetadataKey`` saying which weights these are.
+  public func model(weights: ModelWeights) -> Checkpoint {
+    var metadata = metadata
+    if let line = weightsDescription(weights) { metadata[Self.weightsMetadataKey] = line }
+    return Checkpoint(network: network(weights: weights), options: options, metadata: metadata)
+  }
+
+  /// The metadata key of an exported model that says which weights it holds (see ``model(weights:)``).
+  public static var weightsMetadataKey: String { "weights" }
+}
