@@ -229,7 +229,7 @@ struct TrainPlan {
       optimizer: optimizer, schedule: schedule, clipping: c.optimization.clipping,
       loss: .crossEntropy, reduction: .meanOverSteps, budget: budget,
       validationInterval: data.validation == nil ? nil : c.validateEvery, checkpointInterval: c.validateEvery,
-      divergenceFactor: 3, seed: seed)
+      divergenceFactor: 3, seed: seed, averaging: c.optimization.averaging)
     if let resume = c.resume, let start {
       guard var savedOptions = start.checkpoint.options, start.isResumable else {
         throw CLIError("--resume \(resume) holds a model but no run to resume; use --init to start from its weights")
@@ -291,7 +291,7 @@ struct TrainPlan {
     trainer.onProgress = { [unowned trainer] p in
       progress.update(p, totalSteps: totalSteps)
       if p.report.validationLoss != nil {
-        if !quiet, let sample = try? Self.sample(trainer.network, vocabulary: vocabulary, mode: mode, length: 200) {
+        if !quiet, let sample = try? Self.sample(trainer.evaluationNetwork, vocabulary: vocabulary, mode: mode, length: 200) {
           progress.message("--- sample at step \(p.report.step) ---\n\(sample)\n---")
         }
         try? Self.plot(metrics: metricsURL, to: plotURL)

@@ -106,6 +106,8 @@ public struct RunDefaults: Sendable, Equatable {
   public var seed: UInt64
   /// The LSTM forget-gate bias at initialization (LSTMs only; nil: PyTorch's initialization).
   public var forgetGateBias: Double?
+  /// The average of the weights kept for evaluation (nil: none).
+  public var averaging: WeightAveraging? = nil
 
   /// The base learning rate for `optimizer`.
   public func learningRate(for optimizer: OptimizerChoice) -> Double {
