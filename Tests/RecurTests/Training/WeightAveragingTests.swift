@@ -3,27 +3,15 @@ import Testing
 
 @testable import Recur
 
-/// Two small float32 parameters, the shape of the averaging fixture.
-struct TwoFloatTensors: Parameterized {
-  var a: Tensor<Float>
-  var b: Tensor<Float>
+/// The averaging fixture's float32 parameters.
+typealias TwoFloatTensors = TwoParameters<Float>
 
+extension TwoParameters<Float> {
+  /// The tensors `prefix.a` and `prefix.b` of the fixture.
   init(_ file: SafeTensorsFile, _ prefix: String) throws {
-    a = try file.tensor(named: prefix + ".a", as: Float.self)
-    b = try file.tensor(named: prefix + ".b", as: Float.self)
+    self.init(
+      a: try file.tensor(named: prefix + ".a", as: Float.self), b: try file.tensor(named: prefix + ".b", as: Float.self))
   }
-
-  func forEachParameter(_ body: (String, Tensor<Float>) throws -> Void) rethrows {
-    try body("a", a)
-    try body("b", b)
-  }
-
-  mutating func updateEachParameter(_ body: (String, inout Tensor<Float>) throws -> Void) rethrows {
-    try body("a", &a)
-    try body("b", &b)
-  }
-
-  var values: [Float] { a.scalars + b.scalars }
 }
 
 @Suite("Weight averaging")
