@@ -219,6 +219,15 @@ struct WeightsOptions: ParsableArguments {
 enum AverageChoice: String, ExpressibleByArgument, CaseIterable {
   case none, ema, uniform
 
+  /// The flags that ask for `averaging`, for messages.
+  static func flags(_ averaging: WeightAveraging?) -> String {
+    switch averaging {
+    case nil: "--average none"
+    case .exponential(let decay, let start)?: "--average ema --average-decay \(decay) --average-start \(start)"
+    case .uniform(let start)?: "--average uniform --average-start \(start)"
+    }
+  }
+
   init(_ averaging: WeightAveraging) {
     switch averaging {
     case .exponential: self = .ema

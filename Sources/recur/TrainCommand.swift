@@ -236,6 +236,10 @@ struct TrainPlan {
       }
       // The budget may change (it does not change the trajectory); everything else is the stopped run's.
       if r.steps != nil || c.epochs != nil || r.time != nil { savedOptions.budget = budget }
+      let o = c.optimization
+      if o.average != nil || o.averageDecay != nil || o.averageStart != nil, o.averaging != savedOptions.averaging {
+        throw CLIError("the stopped run averaged with \(AverageChoice.flags(savedOptions.averaging)); a resumed run keeps its averaging")
+      }
       options = savedOptions
     }
     try oneLine("") { try options.validate() }

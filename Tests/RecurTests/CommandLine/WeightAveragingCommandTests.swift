@@ -47,6 +47,18 @@ struct WeightAveragingCommandTests {
     #expect(Self.bits(rawModel.network) == Self.bits(checkpoint.network))
     #expect(rawModel.metadata["weights"]?.hasPrefix("raw weights") == true)
 
+    let changed = try RecurProcess.run(
+      ["train", "--text", "text.txt", "--resume", "lm.safetensors", "--steps", "8", "--average", "uniform",
+       "--checkpoint", "lm.safetensors"], in: folder.url)
+    #expect(changed.status != 0)
+    #expect(changed.standardError.contains(
+      "the stopped run averaged with --average ema --average-decay 0.5 --average-start 2; a resumed run keeps its averaging"))
+    let resumed = try RecurProcess.run(
+      ["train", "--text", "text.txt", "--resume", "lm.safetensors", "--steps", "8", "--quiet", "--checkpoint", "lm.safetensors"],
+      in: folder.url)
+    try #require(resumed.status == 0, "\(resumed.standardError)")
+    #expect(try Checkpoint<Float>(contentsOf: folder.url.appendingPathComponent("lm.safetensors")).average?.count == 6)
+
     let bad = try RecurProcess.run(
       ["train", "--text", "text.txt", "--steps", "1", "--average-decay", "0.5", "--checkpoint", "x.safetensors"], in: folder.url)
     #expect(bad.status != 0)
