@@ -12,7 +12,8 @@ import Foundation
 ///   mean of θ_{start+1} … θ_t, as AveragedModel's default `get_swa_multi_avg_fn()`.
 ///
 /// Both updates are PyTorch's `lerp(θ̄, θ_t, w)` with w = 1 − β or w = 1/(n + 1), computed in the network's
-/// element type as PyTorch does: θ̄ + w (θ_t − θ̄) for w < ½, θ_t − (θ_t − θ̄)(1 − w) otherwise.
+/// element type as PyTorch's CPU kernel does: θ̄ + w (θ_t − θ̄) for w < ½, θ_t + (w − 1)(θ_t − θ̄) otherwise,
+/// each product and sum rounded once (a fused multiply-add).
 public enum WeightAveraging: Sendable, Codable, Equatable {
   /// θ̄ ← β θ̄ + (1 − β) θ_t after every step t > `start` (β = `decay`, the first such step copies θ_t).
   case exponential(decay: Double, start: Int)
@@ -77,11 +78,8 @@ public enum WeightAveraging: Sendable, Codable, Equatable {
         theta.withPointer { p in
           if count == 0 {
             a.update(from: p, count: n)  // θ̄ ← θ (the first iterate)
-          } else if weight < 0.5 {
-            for i in 0..<n { a[i] = a[i] + weight * (p[i] - a[i]) }  // θ̄ + w (θ − θ̄)
           } else {
-            let keep = 1 - weight
-            for i in 0..<n { a[i] = p[i] - (p[i] - a[i]) * keep }  // θ − (θ − θ̄)(1 − w)
+            P.Scalar.lerp(count: n, average: a, value: p, weight: weight)  // θ̄ ← θ̄ + w (θ − θ̄)
           }
         }
       }

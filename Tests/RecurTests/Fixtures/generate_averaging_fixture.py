@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes averaging_reference.safetensors: six float32 Adam steps on two small parameters with fixed gradients,
 and torch.optim.swa_utils.AveragedModel's averages of the weights after each step (exponential with decay 0.9
-and 0.25, and the default uniform average, each from step 2 on), the reference for
+and 0.25, and the default uniform average, each from step 2 on), and torch.lerp on 100 elements at a few
+weights, the reference for
 Tests/RecurTests/Training/WeightAveragingTests.
 
 Run from this folder: python3 generate_averaging_fixture.py
@@ -43,6 +44,14 @@ for t in range(1, STEPS + 1):
             averaged.update_parameters(model)
             tensors[f"{name}.{t}.a"] = averaged.module.a.detach().clone()
             tensors[f"{name}.{t}.b"] = averaged.module.b.detach().clone()
+# torch.lerp itself (the update of both averages) on 100 elements, so that its vector code runs too.
+LERP_WEIGHTS = [0.001, 0.1, 1 / 3, 0.5, 0.75]
+tensors["lerp.start"], tensors["lerp.end"] = torch.randn(100), torch.randn(100)
+for k, w in enumerate(LERP_WEIGHTS):
+    result = [tensors["lerp.start"].clone()]
+    torch._foreach_lerp_(result, [tensors["lerp.end"]], w)
+    tensors[f"lerp.{k}"] = result[0]
+
 PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "averaging_reference.safetensors")
 if "--verify-only" in sys.argv:
     committed = load_file(PATH)

@@ -45,9 +45,26 @@ struct WeightAveragingTests {
       n += 1
       let expected = try TwoFloatTensors(file, "\(name).\(t)").values
       expectClose(fromTorch.values, expected, relativeTolerance: 1e-6, "\(name) after step \(t)")
+      #expect(fromTorch.values == expected, "\(name) after step \(t): PyTorch's arithmetic, bit for bit")
       expectClose(fromRecur.values, expected, relativeTolerance: 1e-6, "\(name) (Recur's Adam) after step \(t)")
     }
     #expect(n == steps - averaging.start)
+  }
+
+  @Test("the update is torch.lerp bit for bit (float32, 100 elements, weights on both sides of ½)")
+  func lerpMatchesTorch() throws {
+    let url = try #require(Bundle.module.url(forResource: "averaging_reference", withExtension: "safetensors", subdirectory: "Fixtures"))
+    let file = try SafeTensorsFile(contentsOf: url)
+    let start = try file.tensor(named: "lerp.start", as: Float.self), end = try file.tensor(named: "lerp.end", as: Float.self)
+    for (k, weight) in [0.001, 0.1, 1.0 / 3, 0.5, 0.75].enumerated() {
+      var average = start
+      average.withMutablePointer { a in
+        end.withPointer { v in Float.lerp(count: start.count, average: a, value: v, weight: Float(weight)) }
+      }
+      let expected = try file.tensor(named: "lerp.\(k)", as: Float.self).scalars
+      #expect(average.scalars.map(\.bitPattern) == expected.map(\.bitPattern), "w = \(weight)")
+      expectClose(average.scalars, expected, relativeTolerance: 1e-6, "w = \(weight)")
+    }
   }
 
   static func data() throws -> TextBatches<Float> {
