@@ -27,6 +27,7 @@ FORMAT = "recur-lm-1"
 START = "<start>"
 END = "<end>"
 RECUR_PREFIX = "recur."
+AVERAGE_PREFIX = "recur.average."
 
 # cell name in the metadata -> (torch module class, constructor keywords)
 CELLS = {
@@ -203,13 +204,33 @@ def model_file(path):
     return os.path.join(path, "model.safetensors")
 
 
-def load_from_recur(path):
-    """Loads a recur-lm-1 file, or a model folder, as ``(RecurLM, Vocabulary)``; ``recur.*`` tensors are
-    ignored."""
+def _chosen_tensors(path, f, metadata, weights):
+    """The model tensors of an open checkpoint and a line naming them: the average θ̄ that a run with
+    ``recur train --average`` kept (``recur.average.*``) when ``weights`` is "averaged" and there is one,
+    the raw weights θ otherwise."""
+    if weights not in ("averaged", "raw"):
+        raise ValueError(f"weights is {weights!r}, not 'averaged' or 'raw'")
+    has_average = "recur.average.kind" in metadata and int(metadata.get("recur.average.count", "0")) > 0
+    if weights == "averaged" and has_average:
+        tensors = {k[len(AVERAGE_PREFIX):]: f.get_tensor(k) for k in f.keys() if k.startswith(AVERAGE_PREFIX)}
+        return tensors, metadata.get("recur.average.summary", "averaged weights")
+    tensors = {k: f.get_tensor(k) for k in f.keys() if not k.startswith(RECUR_PREFIX)}
+    if has_average:
+        return tensors, f"raw weights (the checkpoint's {metadata.get('recur.average.summary')} is not used)"
+    return tensors, metadata.get("weights", "raw weights")
+
+
+def load_from_recur(path, weights="averaged"):
+    """Loads a recur-lm-1 file, or a model folder, as ``(RecurLM, Vocabulary)``; other ``recur.*`` tensors
+    (optimizer and trainer state) are ignored.
+
+    A training checkpoint of a run with weight averaging (``recur train --average``) loads the average θ̄ by
+    default; ``weights="raw"`` takes the raw weights θ. The model's ``recur_weights`` attribute says which
+    (for example "exponential moving average, decay 0.999, from step 0, 3248 steps averaged")."""
     path = model_file(path)
     with safe_open(path, framework="pt") as f:
         metadata = f.metadata() or {}
-        tensors = {k: f.get_tensor(k) for k in f.keys() if not k.startswith(RECUR_PREFIX)}
+        tensors, description = _chosen_tensors(path, f, metadata, weights)
     if metadata.get("format") != FORMAT:
         raise RecurFormatError(f"{path}: format is {metadata.get('format')!r}, expected {FORMAT!r}")
     for key in ("model.cell", "vocabulary.kind", "vocabulary.tokens"):
@@ -227,6 +248,7 @@ def load_from_recur(path):
                                f"{model.embedding.num_embeddings}")
     _check_tensors(path, model, tensors)
     model.load_state_dict(tensors, strict=False)
+    model.recur_weights = description
     return model, vocabulary
 
 
@@ -356,12 +378,13 @@ def save_sequence_model_for_recur(model, path, targets=None, extra_metadata=None
     save_safetensors({name: t.detach().float() for name, t in model.state_dict().items()}, path, metadata)
 
 
-def load_sequence_model_from_recur(path):
+def load_sequence_model_from_recur(path, weights="averaged"):
     """Loads a Recur checkpoint of a vector-sequence model (``recur fit``) as a :class:`RecurSequenceModel`;
-    ``recur.*`` tensors (optimizer and trainer state) are ignored."""
+    other ``recur.*`` tensors (optimizer and trainer state) are ignored. With weight averaging, the average
+    θ̄ by default (``weights="raw"``: θ); the model's ``recur_weights`` attribute says which."""
     with safe_open(path, framework="pt") as f:
         metadata = f.metadata() or {}
-        tensors = {k: f.get_tensor(k) for k in f.keys() if not k.startswith(RECUR_PREFIX)}
+        tensors, description = _chosen_tensors(path, f, metadata, weights)
     if metadata.get("format") != FORMAT:
         raise RecurFormatError(f"{path}: format is {metadata.get('format')!r}, expected {FORMAT!r}")
     if "model.vocab_size" in metadata:
@@ -380,4 +403,5 @@ def load_sequence_model_from_recur(path):
                                readout or ("last" if metadata.get("data.layout") == "sequence" else None))
     _check_tensors(path, model, tensors)
     model.load_state_dict(tensors)
+    model.recur_weights = description
     return model

@@ -171,6 +171,7 @@ public enum ModelFolder {
       ]
     }
     lines += ["## Training", ""]
+    if let weights = meta[Checkpoint<Float>.weightsMetadataKey] { lines.append("- Weights: \(weights)") }
     if let command = meta[Provenance.command] { lines.append("- Command: `\(command)`") }
     if let file = meta[Provenance.dataFile] {
       var data = "- Data: `\(file)`"

@@ -75,6 +75,7 @@ const recur_f32_kernels recur_scalar_kernels = {
     .softmax = recur_softmax_f32_scalar,
     .softmax_xent = recur_softmax_xent_f32_scalar,
     .adam = recur_adam_f32_scalar,
+    .lerp = recur_lerp_f32_scalar,
 };
 
 // MARK: - Choosing once
@@ -328,4 +329,7 @@ void recur_adam_f32(long n, float *param, const float *grad, float *m, float *v,
                     float bias_correction2) {
   K()->adam(n, param, grad, m, v, lr, beta1, beta2, eps, weight_decay, decoupled, bias_correction1,
             bias_correction2);
+}
+void recur_lerp_f32(long n, float *average, const float *value, float weight) {
+  K()->lerp(n, average, value, weight);
 }

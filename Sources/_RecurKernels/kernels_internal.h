@@ -54,6 +54,7 @@ typedef struct {
                          const float *weights, float scale, float *dlogits);
   void (*adam)(long n, float *param, const float *grad, float *m, float *v, float lr, float beta1, float beta2,
                float eps, float weight_decay, int decoupled, float bias_correction1, float bias_correction2);
+  void (*lerp)(long n, float *average, const float *value, float weight);
 } recur_f32_kernels;
 
 extern const recur_f32_kernels recur_scalar_kernels;

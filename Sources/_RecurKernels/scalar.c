@@ -8,18 +8,21 @@
 #define EXP expf
 #define TANH tanhf
 #define SQRT sqrtf
+#define FMA fmaf
 #include "scalar_template.h"
 #undef T
 #undef NAME
 #undef EXP
 #undef TANH
 #undef SQRT
+#undef FMA
 
 #define T double
 #define NAME(x) recur_##x##_f64
 #define EXP exp
 #define TANH tanh
 #define SQRT sqrt
+#define FMA fma
 #include "scalar_template.h"
 
 // The BLAS-style names of the scalar GEMM and GEMV.

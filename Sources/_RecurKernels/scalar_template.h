@@ -263,3 +263,13 @@ void NAME(adam)(long n, T *param, const T *grad, T *m, T *v, T lr, T beta1, T be
     param[i] -= lr * mhat / denom;
   }
 }
+
+void NAME(lerp)(long n, T *average, const T *value, T weight) {
+  // lerp(a, v, w): a + w (v − a) for w < ½, v + (w − 1)(v − a) otherwise, each with one rounding (fma).
+  if (weight < (T)0.5) {
+    for (long i = 0; i < n; i++) average[i] = FMA(weight, value[i] - average[i], average[i]);
+  } else {
+    T keep = weight - (T)1;
+    for (long i = 0; i < n; i++) average[i] = FMA(keep, value[i] - average[i], value[i]);
+  }
+}

@@ -414,6 +414,18 @@ static void k_adam(long n, float *param, const float *grad, float *m, float *v, 
   }
 }
 
+// MARK: - Weight averaging
+
+static void k_lerp(long n, float *average, const float *value, float weight) {
+  int small = weight < 0.5f;
+  VF coefficient = V_SET1(small ? weight : weight - 1.0f);
+  for (long i = 0; i < n; i += VL) {
+    long w = chunk(n, i);
+    VF a = load_n(average + i, w), v = load_n(value + i, w);
+    store_n(average + i, V_FMA(coefficient, V_SUB(v, a), small ? a : v), w);
+  }
+}
+
 // MARK: - GEMV
 
 // Per-thread scratch memory that grows as needed and is kept for the next call.
@@ -861,4 +873,5 @@ const recur_f32_kernels KERNEL_TABLE = {
     .softmax = k_softmax,
     .softmax_xent = k_softmax_xent,
     .adam = k_adam,
+    .lerp = k_lerp,
 };

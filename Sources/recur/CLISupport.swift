@@ -46,11 +46,13 @@ func readTextFile(_ path: String, option: String = "--text") throws -> [UInt8] {
 
 /// Reads a language-model checkpoint (Recur's, a model folder, or a weights-only one written by
 /// `interop/recur_torch.save_for_recur`), with one-line errors that name the option and the file.
-func readLanguageModel(path: String, option: String = "--checkpoint") throws -> LanguageModelCheckpoint {
+func readLanguageModel(
+  path: String, option: String = "--checkpoint", weights: ModelWeights = .averaged
+) throws -> LanguageModelCheckpoint {
   let file = try checkpointFile(path, option: option)
   let checkpoint = try oneLine("\(option) \(path)") { try Checkpoint<Float>(contentsOf: file) }
   do {
-    return try LanguageModelCheckpoint(checkpoint)
+    return try LanguageModelCheckpoint(checkpoint, weights: weights)
   } catch LanguageModelCheckpointError.notALanguageModel {
     throw CLIError("\(option) \(path) is \(LanguageModelCheckpointError.notALanguageModel)")
   } catch {

@@ -75,7 +75,7 @@ extension EvalCommand {
   func runMetrics(data: String) throws {
     let model = try FittedModelFile(path: checkpoint)
     let dataset = try model.load(data)
-    let metrics = try oneLine("") { try dataset.metrics(of: model.checkpoint.network, readout: model.readout) }
+    let metrics = try oneLine("") { try dataset.metrics(of: model.checkpoint.network(weights: weightsOptions.weights), readout: model.readout) }
     if json {
       try metricsOutput.report(metrics, title: "recur eval: \(data)", quiet: true)
       var object: [String: Any] = ["checkpoint": checkpoint, "data": data]

@@ -22,6 +22,9 @@ struct EvalCommand: ParsableCommand {
   @Option(help: "The checkpoint (Recur's, or one saved by interop/recur_torch.py).")
   var checkpoint: String
 
+  @OptionGroup(title: "Weights")
+  var weightsOptions: WeightsOptions
+
   @Option(help: "The text to evaluate a language model on.")
   var text: String?
 
@@ -50,7 +53,7 @@ struct EvalCommand: ParsableCommand {
   func run() throws {
     if let data { return try runMetrics(data: data) }
     let text = self.text ?? ""
-    let model = try readLanguageModel(path: checkpoint)
+    let model = try readLanguageModel(path: checkpoint, weights: weightsOptions.weights)
     // A plain text, or a token file of `recur prepare` (mapped).
     let all = try TextInput(path: text, given: model.vocabulary) { model.vocabulary.kind }.tokens
     let tokens = last.map { all.slice((all.count - Int((Double(all.count) * $0).rounded(.down)))..<all.count) } ?? all
@@ -58,7 +61,7 @@ struct EvalCommand: ParsableCommand {
       throw CLIError("the text to evaluate has \(tokens.count) character\(tokens.count == 1 ? "" : "s"); it needs at least 2")
     }
     let result = try oneLine("") {
-      try model.checkpoint.network.evaluateLanguageModel(on: tokens, streams: streams, communicator: Ranks.communicator)
+      try model.network.evaluateLanguageModel(on: tokens, streams: streams, communicator: Ranks.communicator)
     }
     if json {
       let object: [String: Any] = [

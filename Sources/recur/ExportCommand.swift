@@ -21,6 +21,9 @@ struct ExportCommand: ParsableCommand {
   @Option(help: "The checkpoint: a language model (recur train) or a sequence model (recur fit), file or model folder.")
   var checkpoint: String
 
+  @OptionGroup(title: "Weights")
+  var weightsOptions: WeightsOptions
+
   @Option(help: "Write an ONNX model here.")
   var onnx: String?
 
@@ -42,7 +45,10 @@ struct ExportCommand: ParsableCommand {
 
   func run() throws {
     let file = try checkpointFile(checkpoint, option: "--checkpoint")
-    let loaded = try oneLine("--checkpoint \(checkpoint)") { try Checkpoint<Float>(contentsOf: file) }
+    let read = try oneLine("--checkpoint \(checkpoint)") { try Checkpoint<Float>(contentsOf: file) }
+    // The model with the chosen weights (θ̄ by default when the run kept an average), saying which.
+    let loaded = read.model(weights: weightsOptions.weights)
+    if let line = loaded.metadata[Checkpoint<Float>.weightsMetadataKey] { print("weights: \(line)") }
     if let onnx {
       let metadata = loaded.metadata.merging(Checkpoint<Float>.metadata(for: loaded.network.configuration)) { $1 }
       try oneLine("--onnx \(onnx)") {
@@ -55,7 +61,7 @@ struct ExportCommand: ParsableCommand {
       if loaded.network.configuration.embeddingSize != nil, sampleLength > 0,
         let model = try? LanguageModelCheckpoint(loaded)
       {
-        let generator = try oneLine("") { try TextSampler(network: model.checkpoint.network) }
+        let generator = try oneLine("") { try TextSampler(network: model.network) }
         var rng = SeededGenerator(seed: seed)
         var bytes: [UInt8] = []
         try oneLine("") {

@@ -136,7 +136,7 @@ struct FitCommand: ParsableCommand {
       clipping: optimization.clipping, loss: dataset.loss, reduction: .meanOverSequences,
       budget: TrainingBudget(steps: steps, epochs: epochs, seconds: runOptions.time),
       validationInterval: validIndices.isEmpty ? nil : max(1, source.batchesPerEpoch), divergenceFactor: nil,
-      seed: seed)
+      seed: seed, averaging: optimization.averaging)
     if dataset.layout == .sequence {
       options.readout = readout
       options.classWeights = weights
@@ -175,18 +175,18 @@ struct FitCommand: ParsableCommand {
     let outcome = try trainer.run()
     try oneLine("--tensorboard") { try board?.finish() }
     print("stopped (\(outcome.reason.rawValue)) after \(outcome.step) steps")
-    let trainLoss = try dataset.meanLoss(of: trainer.network, indices: trainIndices, readout: readout)
+    let trainLoss = try dataset.meanLoss(of: trainer.evaluationNetwork, indices: trainIndices, readout: readout)
     print(String(format: "mean loss per \(dataset.layout.rawValue): training %.5f", trainLoss), terminator: "")
     if !validIndices.isEmpty {
       print(
-        String(format: ", validation %.5f", try dataset.meanLoss(of: trainer.network, indices: validIndices, readout: readout)),
+        String(format: ", validation %.5f", try dataset.meanLoss(of: trainer.evaluationNetwork, indices: validIndices, readout: readout)),
         terminator: "")
     }
     print("")
     let measured = validIndices.isEmpty ? trainIndices : validIndices
     print("metrics on the \(validIndices.isEmpty ? "training" : "validation") sequences (\(measured.count)):")
     try metricsOutput.report(
-      try dataset.metrics(of: trainer.network, indices: measured, readout: readout),
+      try dataset.metrics(of: trainer.evaluationNetwork, indices: measured, readout: readout),
       title: "recur fit: \(data) (\(validIndices.isEmpty ? "training" : "validation"))")
     print("model written to \(checkpoint)")
     if let plot, Ranks.isPrimary {

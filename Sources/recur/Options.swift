@@ -171,12 +171,41 @@ struct OptimizationOptions<Defaults: CommandDefaults>: ParsableArguments {
   @Option(help: "Linear warm-up steps of the cosine schedule (default \(Defaults.run.warmup)).")
   var warmup: Int?
 
+  @Option(help: "Keep an average θ̄ of the weights for validation and for the saved model: none, ema (θ̄ ← β θ̄ + (1 − β) θ after each step) or uniform (the mean of the iterates, averaged SGD) (default \(Defaults.run.averaging.map(AverageChoice.init) ?? .none)).")
+  var average: AverageChoice?
+
+  @Option(name: .customLong("average-decay"), help: "β of --average ema (default 0.999).")
+  var averageDecay: Double?
+
+  @Option(name: .customLong("average-start"), help: "Average the weights after the steps past this one (default 0: from the first step).")
+  var averageStart: Int?
+
   func validate() throws {
     if let lr = try givenLearningRate, !(lr.isFinite && lr > 0) {
       throw CLIError("--learning-rate must be positive, got \(lr)")
     }
     if let clip, !(clip.isFinite && clip >= 0) { throw CLIError("--clip must be 0 or positive, got \(clip)") }
     if let warmup, warmup < 0 { throw CLIError("--warmup must be 0 or more, got \(warmup)") }
+    if let averageDecay, !(averageDecay > 0 && averageDecay < 1) {
+      throw CLIError("--average-decay must lie strictly between 0 and 1, got \(averageDecay)")
+    }
+    if let averageStart, averageStart < 0 { throw CLIError("--average-start must be 0 or more, got \(averageStart)") }
+    let chosen = average ?? Defaults.run.averaging.map(AverageChoice.init) ?? AverageChoice.none
+    if averageDecay != nil || averageStart != nil, chosen == .none {
+      throw CLIError("--average-decay and --average-start need --average ema or uniform")
+    }
+    if averageDecay != nil, average == .uniform { throw CLIError("--average-decay is for --average ema, not uniform") }
+  }
+
+  /// The weight averaging asked for (or the command's default).
+  var averaging: WeightAveraging? {
+    let start = averageStart ?? Defaults.run.averaging?.start ?? 0
+    switch average {
+    case nil: return Defaults.run.averaging
+    case .none?: return nil
+    case .ema?: return .exponential(decay: averageDecay ?? 0.999, start: start)
+    case .uniform?: return .uniform(start: start)
+    }
   }
 
   /// The learning rate as given (under --learning-rate or --lr), nil when not given.
@@ -228,5 +257,34 @@ struct RunOptions<Defaults: CommandDefaults>: ParsableArguments {
   /// Sets the compute threads when --threads is given.
   func applyThreads() {
     if let threads { Compute.threadCount = threads }
+  }
+}
+
+extension ModelWeights: ExpressibleByArgument {}
+
+/// Which weights of a checkpoint a command uses: --weights averaged|raw.
+struct WeightsOptions: ParsableArguments {
+  @Option(help: "The weights to use when the checkpoint holds an average of them (recur train --average): averaged (default) or raw.")
+  var weights: ModelWeights = .averaged
+}
+
+/// --average: how the weights are averaged for evaluation.
+enum AverageChoice: String, ExpressibleByArgument, CaseIterable {
+  case none, ema, uniform
+
+  /// The flags that ask for `averaging`, for messages.
+  static func flags(_ averaging: WeightAveraging?) -> String {
+    switch averaging {
+    case nil: "--average none"
+    case .exponential(let decay, let start)?: "--average ema --average-decay \(decay) --average-start \(start)"
+    case .uniform(let start)?: "--average uniform --average-start \(start)"
+    }
+  }
+
+  init(_ averaging: WeightAveraging) {
+    switch averaging {
+    case .exponential: self = .ema
+    case .uniform: self = .uniform
+    }
   }
 }

@@ -6,7 +6,7 @@ extension PredictCommand {
   /// in, written and flushed as soon as the line is read.
   func runStream() throws {
     let model = try FittedModelFile(path: checkpoint)
-    let network = model.checkpoint.network
+    let network = model.checkpoint.network(weights: weightsOptions.weights)
     if network.configuration.bidirectional {
       throw CLIError("a bidirectional model cannot stream: its reverse direction needs the steps that have not arrived yet")
     }

@@ -25,6 +25,9 @@ struct PredictCommand: ParsableCommand {
   @Option(help: "A model written by recur fit (or recur task), or its model folder.")
   var checkpoint: String
 
+  @OptionGroup(title: "Weights")
+  var weightsOptions: WeightsOptions
+
   @Option(help: "The sequences: a .jsonl (JSON Lines) or .csv file.")
   var data: String?
 
@@ -44,7 +47,7 @@ struct PredictCommand: ParsableCommand {
     let data = self.data ?? ""
     let file = try checkpointFile(checkpoint, option: "--checkpoint")
     let loaded = try oneLine("--checkpoint \(checkpoint)") { try Checkpoint<Float>(contentsOf: file) }
-    let network = loaded.network
+    let network = loaded.network(weights: weightsOptions.weights)
     let config = network.configuration
     guard config.embeddingSize == nil else {
       throw CLIError("this model reads token ids; recur predict runs models over vector sequences")

@@ -16,6 +16,9 @@ struct SampleCommand: ParsableCommand {
   @Option(help: "The checkpoint (Recur's, or one saved by interop/recur_torch.py).")
   var checkpoint: String
 
+  @OptionGroup(title: "Weights")
+  var weightsOptions: WeightsOptions
+
   @Option(help: "The most characters to draw.")
   var length = 500
 
@@ -38,9 +41,9 @@ struct SampleCommand: ParsableCommand {
   }
 
   func run() throws {
-    let model = try readLanguageModel(path: checkpoint)
+    let model = try readLanguageModel(path: checkpoint, weights: weightsOptions.weights)
     _ = try oneLine("--prime") { try model.vocabulary.encode(prime) }
-    let generator = try oneLine("") { try TextSampler(network: model.checkpoint.network) }
+    let generator = try oneLine("") { try TextSampler(network: model.network) }
     var rng = SeededGenerator(seed: seed ?? UInt64.random(in: 0...UInt64.max))
     _ = try oneLine("") {
       try generator.generateText(

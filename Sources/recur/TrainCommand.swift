@@ -201,7 +201,8 @@ struct TrainPlan {
       if c.resume != nil, dropout != have.dropout || regularization != have.regularization {
         throw CLIError("--resume trains as the stopped run did; its dropout and regularizers cannot change")
       }
-      network = start.checkpoint.network
+      // --resume continues θ itself; --init starts from the weights a model is used with (θ̄ when averaged).
+      network = c.resume != nil ? start.checkpoint.network : start.network
       if dropout != have.dropout || regularization != have.regularization {
         network = try oneLine("") { try network.withTrainingRegularization(dropout: dropout, regularization: regularization) }
       }
@@ -239,13 +240,17 @@ struct TrainPlan {
       optimizer: optimizer, schedule: schedule, clipping: c.optimization.clipping,
       loss: .crossEntropy, reduction: .meanOverSteps, budget: budget,
       validationInterval: data.validation == nil ? nil : c.validateEvery, checkpointInterval: c.validateEvery,
-      divergenceFactor: 3, seed: seed)
+      divergenceFactor: 3, seed: seed, averaging: c.optimization.averaging)
     if let resume = c.resume, let start {
       guard var savedOptions = start.checkpoint.options, start.isResumable else {
         throw CLIError("--resume \(resume) holds a model but no run to resume; use --init to start from its weights")
       }
       // The budget may change (it does not change the trajectory); everything else is the stopped run's.
       if r.steps != nil || c.epochs != nil || r.time != nil { savedOptions.budget = budget }
+      let o = c.optimization
+      if o.average != nil || o.averageDecay != nil || o.averageStart != nil, o.averaging != savedOptions.averaging {
+        throw CLIError("the stopped run averaged with \(AverageChoice.flags(savedOptions.averaging)); a resumed run keeps its averaging")
+      }
       options = savedOptions
     }
     try oneLine("") { try options.validate() }
@@ -301,7 +306,7 @@ struct TrainPlan {
     trainer.onProgress = { [unowned trainer] p in
       progress.update(p, totalSteps: totalSteps)
       if p.report.validationLoss != nil {
-        if !quiet, let sample = try? Self.sample(trainer.network, vocabulary: vocabulary, mode: mode, length: 200) {
+        if !quiet, let sample = try? Self.sample(trainer.evaluationNetwork, vocabulary: vocabulary, mode: mode, length: 200) {
           progress.message("--- sample at step \(p.report.step) ---\n\(sample)\n---")
         }
         try? Self.plot(metrics: metricsURL, to: plotURL)

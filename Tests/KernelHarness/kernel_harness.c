@@ -742,6 +742,24 @@ static void check_adam(const recur_f32_kernels *t) {
     }
 }
 
+// MARK: - Weight averaging
+
+static void check_lerp(const recur_f32_kernels *t) {
+  static const float weights[] = {0.001f, 0.1f, 1.0f / 3, 0.5f, 0.75f};
+  for (int i = 0; i < NLENGTHS; i++)
+    for (int j = 0; j < 5; j++) {
+      long n = lengths[i];
+      set_case("lerp n=%ld w=%g", n, weights[j]);
+      float *value = guarded(n);
+      fill(value, n, -1, 1);
+      outputs o = make_outputs(1, (long[]){n});  // the average
+      for (int s = 0; s < 2; s++) (s ? t : &recur_scalar_kernels)->lerp(n, o.buf[s][0], value, weights[j]);
+      expect_bitwise("average", o.buf[1][0], o.buf[0][0], n);  // both fused: the same roundings
+      compare_outputs(&o, (const char *[]){"average"}, 0, 0);      // (and releases the outputs)
+      release(value, n);
+    }
+}
+
 // MARK: - The harness checks itself
 
 // A comparison that cannot fail checks nothing: a result one ulp off must be caught by every comparator.
@@ -842,6 +860,7 @@ int main(int argc, char **argv) {
     check_softmax(t);
     check_non_finite(t);
     check_adam(t);
+    check_lerp(t);
     printf("%s: %ld checks against the scalar table (tile %ld x %ld, K block %ld), %ld failed\n", t->name,
            checks - before_c, t->mr, t->nr, t->kc_max, failures - before_f);
   }

@@ -254,6 +254,15 @@ extension RecurScalar {
 
   /// One Adam (or AdamW, when `decoupled`) step for `count` parameters in place, with moment buffers `m`
   /// and `v`; `biasCorrection1` = 1 − β₁^t and `biasCorrection2` = 1 − β₂^t.
+  /// θ̄ ← lerp(θ̄, θ, w) in place, PyTorch's arithmetic (see `recur_lerp_f32`): the weight average's update.
+  static func lerp(count: Int, average: UnsafeMutablePointer<Self>, value: UnsafePointer<Self>, weight: Self) {
+    if Self.self == Float.self {
+      recur_lerp_f32(count, average.f32, value.f32, weight.f32)
+    } else {
+      recur_lerp_f64(count, average.f64, value.f64, weight.f64)
+    }
+  }
+
   static func adam(count: Int, param: UnsafeMutablePointer<Self>, grad: UnsafePointer<Self>, m: UnsafeMutablePointer<Self>, v: UnsafeMutablePointer<Self>, lr: Self, beta1: Self, beta2: Self, eps: Self, weightDecay: Self, decoupled: Bool, biasCorrection1: Self, biasCorrection2: Self) {
     if Self.self == Float.self {
       let (param, grad, m, v, lr, beta1, beta2, eps, weightDecay, biasCorrection1, biasCorrection2) = (param.f32, grad.f32, m.f32, v.f32, lr.f32, beta1.f32, beta2.f32, eps.f32, weightDecay.f32, biasCorrection1.f32, biasCorrection2.f32)

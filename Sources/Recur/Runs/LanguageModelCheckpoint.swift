@@ -22,6 +22,11 @@ public struct LanguageModelCheckpoint: Sendable {
 
   /// The checkpoint as read.
   public let checkpoint: Checkpoint<Float>
+  /// The network to use the model with: by default θ̄ when the checkpoint holds an average of the weights, θ
+  /// otherwise (see ``Checkpoint/network(weights:)``). Resuming a run uses ``checkpoint`` whole.
+  public let network: RecurrentNetwork<Float>
+  /// Which weights ``network`` holds, in one line (nil when the checkpoint holds no average).
+  public let weightsDescription: String?
   /// The vocabulary the model reads and writes.
   public let vocabulary: Vocabulary
   /// How the model was trained: running text, or `<start>` … `<end>` pairs.
@@ -29,8 +34,11 @@ public struct LanguageModelCheckpoint: Sendable {
 
   /// Checks that `checkpoint` holds a language model and reads its vocabulary and mode.
   ///
+  /// - Parameters:
+  ///   - checkpoint: the checkpoint.
+  ///   - weights: the weights ``network`` takes: the average θ̄ when there is one (the default), or θ.
   /// - Throws: ``LanguageModelCheckpointError`` when it does not, and the vocabulary's errors.
-  public init(_ checkpoint: Checkpoint<Float>) throws {
+  public init(_ checkpoint: Checkpoint<Float>, weights: ModelWeights = .averaged) throws {
     let configuration = checkpoint.network.configuration
     guard configuration.embeddingSize != nil, configuration.outputActivation == .softmax else {
       throw LanguageModelCheckpointError.notALanguageModel
@@ -42,13 +50,15 @@ public struct LanguageModelCheckpoint: Sendable {
     let modeName = checkpoint.metadata[Key.mode] ?? TextMode.stream.rawValue
     guard let mode = TextMode(rawValue: modeName) else { throw LanguageModelCheckpointError.unknownMode(modeName) }
     self.checkpoint = checkpoint
+    network = checkpoint.network(weights: weights)
+    weightsDescription = checkpoint.weightsDescription(weights)
     self.vocabulary = vocabulary
     self.mode = mode
   }
 
-  /// Reads and checks a checkpoint file (see ``init(_:)``).
-  public init(contentsOf url: URL) throws {
-    try self.init(try Checkpoint<Float>(contentsOf: url))
+  /// Reads and checks a checkpoint file (see ``init(_:weights:)``).
+  public init(contentsOf url: URL, weights: ModelWeights = .averaged) throws {
+    try self.init(try Checkpoint<Float>(contentsOf: url), weights: weights)
   }
 
   /// B of the run that wrote the checkpoint, if recorded.

@@ -108,6 +108,8 @@ public struct RunDefaults: Sendable, Equatable {
   public var forgetGateBias: Double?
   /// The AWD-LSTM regularizers (``Regularization``).
   public var regularization = Regularization()
+  /// The average of the weights kept for evaluation (nil: none).
+  public var averaging: WeightAveraging? = nil
 
   /// The base learning rate for `optimizer`.
   public func learningRate(for optimizer: OptimizerChoice) -> Double {

@@ -25,6 +25,10 @@ public struct CheckpointError: Error, CustomStringConvertible, Equatable, Sendab
 ///   `recur.optimizer.exp_avg.rnn.weight_ih_l0`) and `recur.trainer.state.h_l<k>` / `c_l<k>` (the carried
 ///   state); metadata `recur.optimizer.step` and `recur.trainer.*` (options as JSON, step, data position,
 ///   random states as hexadecimal words, loss bookkeeping as exact decimal strings).
+/// - With weight averaging (``WeightAverage``): tensors `recur.average.<parameter>` (θ̄, for example
+///   `recur.average.rnn.weight_ih_l0`, every parameter, same dtype and shape) and metadata
+///   `recur.average.kind` (`exponential` or `uniform`), `recur.average.decay` (β, exponential only),
+///   `recur.average.start`, `recur.average.count` (n) and `recur.average.summary` (one readable line).
 public struct Checkpoint<Scalar: RecurScalar>: Sendable {
   /// The model: configuration and parameters.
   public var network: RecurrentNetwork<Scalar>
@@ -37,18 +41,29 @@ public struct Checkpoint<Scalar: RecurScalar>: Sendable {
   /// Metadata of other layers; keys `format`, `model.*` and `recur.*` are the checkpoint's own and are ignored
   /// here when writing.
   public var metadata: [String: String]
+  /// θ̄, the run's average of the weights (nil: none).
+  public var average: WeightAverage<Scalar>?
 
   /// A checkpoint of a network, with the optional optimizer state, run position, options and extra metadata
   /// (for example ``Vocabulary/metadata``).
   public init(
     network: RecurrentNetwork<Scalar>, optimizerState: OptimizerState<Scalar>? = nil,
-    position: TrainingPosition<Scalar>? = nil, options: TrainerOptions? = nil, metadata: [String: String] = [:]
+    position: TrainingPosition<Scalar>? = nil, options: TrainerOptions? = nil, metadata: [String: String] = [:],
+    average: WeightAverage<Scalar>? = nil
   ) {
     self.network = network
     self.optimizerState = optimizerState
     self.position = position
     self.options = options
     self.metadata = metadata
+    self.average = average
+  }
+
+  /// The weights a trained model is used with by default: θ̄ when the checkpoint holds an average of at least
+  /// one iterate, θ otherwise.
+  public var evaluationNetwork: RecurrentNetwork<Scalar> {
+    if let average, average.count > 0 { return average.network }
+    return network
   }
 
   /// The value of metadata `format`.
@@ -70,6 +85,19 @@ public struct Checkpoint<Scalar: RecurScalar>: Sendable {
     if let optimizerState {
       meta["recur.optimizer.step"] = String(optimizerState.step)
       for (name, tensor) in optimizerState.namedTensors { try file.add(tensor, named: "recur.optimizer." + name) }
+    }
+    if let average {
+      meta["recur.average.count"] = String(average.count)
+      meta["recur.average.start"] = String(average.averaging.start)
+      meta["recur.average.summary"] = average.summary
+      switch average.averaging {
+      case .exponential(let decay, _):
+        meta["recur.average.kind"] = "exponential"
+        meta["recur.average.decay"] = "\(decay)"
+      case .uniform:
+        meta["recur.average.kind"] = "uniform"
+      }
+      try average.network.forEachParameter { name, tensor in try file.add(tensor, named: "recur.average." + name) }
     }
     if let options {
       let encoder = JSONEncoder()
@@ -206,7 +234,50 @@ public struct Checkpoint<Scalar: RecurScalar>: Sendable {
       options = nil
     }
     position = try meta["recur.trainer.step"] == nil ? nil : Self.position(file, configuration: configuration)
+    average = try Self.average(file, network: network)
     metadata = meta.filter { !Self.isOwnKey($0.key) }
+  }
+
+  /// The average the `recur.average.*` entries describe (nil when there are none).
+  static func average(_ file: SafeTensorsFile, network: RecurrentNetwork<Scalar>) throws -> WeightAverage<Scalar>? {
+    let meta = file.metadata
+    let names = file.names.filter { $0.hasPrefix("recur.average.") }
+    guard let kind = meta["recur.average.kind"] else {
+      if let first = names.first { throw CheckpointError("average tensor '\(first)' without 'recur.average.kind' metadata") }
+      return nil
+    }
+    func int(_ key: String) throws -> Int {
+      guard let text = meta[key] else { throw CheckpointError("metadata '\(key)' is missing") }
+      return try integer(key, text)
+    }
+    let start = try int("recur.average.start"), count = try int("recur.average.count")
+    let averaging: WeightAveraging
+    switch kind {
+    case "exponential":
+      guard let decay = try decimal(meta, "recur.average.decay") else {
+        throw CheckpointError("metadata 'recur.average.decay' is missing")
+      }
+      averaging = .exponential(decay: decay, start: start)
+    case "uniform": averaging = .uniform(start: start)
+    default: throw CheckpointError("metadata 'recur.average.kind' is '\(kind)', not exponential or uniform")
+    }
+    do { try averaging.validate() } catch let error as WeightAveragingError { throw CheckpointError(error.message) }
+    guard count >= 0 else { throw CheckpointError("metadata 'recur.average.count' is \(count), not 0 or more") }
+    var averaged = network
+    var expected = Set<String>()
+    try averaged.updateEachParameter { name, tensor in
+      let full = "recur.average." + name
+      expected.insert(full)
+      guard let entry = file.entry(named: full) else { throw CheckpointError("average tensor '\(full)' is missing") }
+      guard entry.shape == tensor.shape else {
+        throw CheckpointError("average tensor '\(full)' has shape \(entry.shape), its parameter \(tensor.shape)")
+      }
+      tensor = try floats(file, full)
+    }
+    if let extra = names.sorted().first(where: { !expected.contains($0) }) {
+      throw CheckpointError("average tensor '\(extra)' names no parameter of the model")
+    }
+    return WeightAverage(averaging: averaging, network: averaged, count: count)
   }
 
   /// The configuration the `model.*` metadata describe.

@@ -52,13 +52,17 @@ public struct TrainerOptions: Sendable, Codable, Equatable {
   public var readout: SequenceReadout = .last
   /// For batches with one target per sequence: the class weights w_k of the loss (nil: all 1).
   public var classWeights: [Double]? = nil
+  /// An average θ̄ of the weights kept beside them, used by validation and written to checkpoints (nil: none).
+  /// Options saved before this setting existed read as nil.
+  public var averaging: WeightAveraging? = nil
 
   /// Options for a run; only the optimizer, the loss and the budget have no default.
   public init(
     optimizer: Optimizer, schedule: LearningRateSchedule = .constant, clipping: GradientClipping = .none,
     loss: ElementLoss, reduction: LossReduction = .meanOverSteps, budget: TrainingBudget,
     validationInterval: Int? = nil, earlyStoppingPatience: Int? = nil, checkpointInterval: Int? = nil,
-    divergenceFactor: Double? = 3, divergenceReferenceSteps: Int = 10, seed: UInt64 = 0
+    divergenceFactor: Double? = 3, divergenceReferenceSteps: Int = 10, seed: UInt64 = 0,
+    averaging: WeightAveraging? = nil
   ) {
     self.optimizer = optimizer
     self.schedule = schedule
@@ -72,13 +76,15 @@ public struct TrainerOptions: Sendable, Codable, Equatable {
     self.divergenceFactor = divergenceFactor
     self.divergenceReferenceSteps = divergenceReferenceSteps
     self.seed = seed
+    self.averaging = averaging
   }
 
-  /// Checks every option; throws an ``OptimizerError``, a ``ScheduleError`` or a ``TrainerOptionsError`` naming
-  /// the first that is out of range.
+  /// Checks every option; throws an ``OptimizerError``, a ``ScheduleError``, a ``WeightAveragingError`` or a
+  /// ``TrainerOptionsError`` naming the first that is out of range.
   public func validate() throws {
     try optimizer.validate()
     try schedule.validate()
+    try averaging?.validate()
     guard budget.steps != nil || budget.epochs != nil || budget.seconds != nil else {
       throw TrainerOptionsError("the training budget needs a number of steps, epochs or seconds")
     }
@@ -243,6 +249,16 @@ public final class Trainer<Source: TrainingData> {
   public private(set) var network: RecurrentNetwork<Scalar>
   /// The optimizer's buffers and step count.
   public private(set) var optimizerState: OptimizerState<Scalar>
+  /// θ̄, the average of the weights that ``TrainerOptions/averaging`` asks for, updated after every optimizer
+  /// step (nil without averaging).
+  public private(set) var average: WeightAverage<Scalar>?
+  /// θ̄ once it holds at least one iterate θ_t (nil before the averaging starts, or without averaging).
+  public var averagedNetwork: RecurrentNetwork<Scalar>? {
+    guard let average, average.count > 0 else { return nil }
+    return average.network
+  }
+  /// The weights to evaluate with: θ̄ once averaging has started, θ before (and without averaging).
+  public var evaluationNetwork: RecurrentNetwork<Scalar> { averagedNetwork ?? network }
   /// The run's position.
   public private(set) var position: TrainingPosition<Scalar>
   /// The training batches.
@@ -256,7 +272,8 @@ public final class Trainer<Source: TrainingData> {
   public var metricsURL: URL?
   /// Extra checkpoint metadata (for example a vocabulary); keys must not start with "model." or "recur.".
   public var metadata: [String: String] = [:]
-  /// The validation loss of a network (called every ``TrainerOptions/validationInterval`` steps).
+  /// The validation loss of a network (called every ``TrainerOptions/validationInterval`` steps with
+  /// ``evaluationNetwork``: the average θ̄ once averaging has started, θ otherwise).
   public var validation: ((RecurrentNetwork<Scalar>) throws -> Double)?
   /// Called after every step.
   public var onProgress: ((TrainingProgress) -> Void)?
@@ -306,6 +323,7 @@ public final class Trainer<Source: TrainingData> {
     optimizerState = OptimizerState()
     position = TrainingPosition(data: data.position, seed: options.seed)
     gradient = network.zeros()
+    average = options.averaging.map { WeightAverage(averaging: $0, network: network) }
   }
 
   /// A run that continues a checkpoint exactly where it stopped.
@@ -314,8 +332,8 @@ public final class Trainer<Source: TrainingData> {
   ///   - checkpoint: a checkpoint written by a trainer (with optimizer state and position).
   ///   - data: the same training data as the stopped run; it is moved to the saved position.
   ///   - options: the options, normally nil to use the saved ones (changing them breaks exact resumption).
-  /// - Throws: ``CheckpointError`` when the checkpoint has no trainer state, ``TrainingDataError`` when the data
-  ///   cannot take the saved position.
+  /// - Throws: ``CheckpointError`` when the checkpoint has no trainer state (or no average that the options
+  ///   need), ``TrainingDataError`` when the data cannot take the saved position.
   public init(resuming checkpoint: Checkpoint<Scalar>, data: Source, options: TrainerOptions? = nil) throws {
     guard let saved = checkpoint.position, let state = checkpoint.optimizerState,
       let options = options ?? checkpoint.options
@@ -332,13 +350,24 @@ public final class Trainer<Source: TrainingData> {
     position = saved
     metadata = checkpoint.metadata
     gradient = checkpoint.network.zeros()
+    if let averaging = options.averaging {
+      if let kept = checkpoint.average, kept.averaging == averaging {
+        average = kept
+      } else if averaging.averagedCount(afterStep: saved.step) == 0 {
+        average = WeightAverage(averaging: averaging, network: checkpoint.network)
+      } else {
+        throw CheckpointError(
+          "the options average the weights from step \(averaging.start) but the checkpoint at step \(saved.step) holds no such average; resume with the saved options")
+      }
+    }
   }
 
   /// The run's current state as a checkpoint. (With several ranks, its carried state holds this rank's rows
   /// only; the checkpoints the trainer writes gather every rank's rows.)
   public func checkpoint() -> Checkpoint<Scalar> {
     Checkpoint(
-      network: network, optimizerState: optimizerState, position: position, options: options, metadata: metadata)
+      network: network, optimizerState: optimizerState, position: position, options: options, metadata: metadata,
+      average: average)
   }
 
   /// The run's state with the carried states of every rank's rows: a collective operation with several ranks
@@ -476,6 +505,8 @@ public final class Trainer<Source: TrainingData> {
     }
     let lr = options.schedule.learningRate(step: position.step, base: options.optimizer.learningRate)
     options.optimizer.update(&network, gradient: gradient, state: &optimizerState, learningRate: lr)
+    // θ̄ takes in θ_t (every rank holds the same θ_t, so every rank keeps the same θ̄).
+    average?.update(with: network, afterStep: stepNumber)
 
     position.step = stepNumber
     position.data = data.position
@@ -522,7 +553,7 @@ public final class Trainer<Source: TrainingData> {
       var report = try step()
       var stopEarly = false
       if let interval = options.validationInterval, let validation, report.step % interval == 0 {
-        let loss = try validation(network)
+        let loss = try validation(evaluationNetwork)
         report.validationLoss = loss
         position.lastValidationLoss = loss
         if let best = position.bestValidationLoss, !(loss < best) {

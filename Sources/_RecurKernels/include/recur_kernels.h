@@ -244,6 +244,13 @@ void recur_adam_f64(long n, double *param, const double *grad, double *m, double
                     double beta2, double eps, double weight_decay, int decoupled, double bias_correction1,
                     double bias_correction2);
 
+/// The weight average's update, PyTorch's lerp in place: average += weight * (value - average), computed
+/// as fma(weight, value - average, average) for weight < 0.5 and fma(weight - 1, value - average, value)
+/// otherwise (torch.lerp's CPU kernel, so a float32 average matches torch.optim.swa_utils.AveragedModel's).
+void recur_lerp_f32(long n, float *average, const float *value, float weight);
+void recur_lerp_f32_scalar(long n, float *average, const float *value, float weight);
+void recur_lerp_f64(long n, double *average, const double *value, double weight);
+
 #ifdef __cplusplus
 }
 #endif

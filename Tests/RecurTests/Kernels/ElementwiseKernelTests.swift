@@ -251,6 +251,19 @@ struct ElementwiseKernelTests {
       }
     }
   }
+
+  @Test("the weight average's lerp: vector = scalar twin, bit for bit (both fused), on both sides of w = ½")
+  func lerp() {
+    for n in kernelSizes {
+      let average = kernelRandom(n, seed: UInt64(n))
+      let value = kernelRandom(n, seed: UInt64(n + 1))
+      for weight: Float in [0.001, 0.1, 1.0 / 3, 0.5, 0.75] {
+        expectTwinsAgree("lerp n=\(n) w=\(weight)", outputs: [average], tolerance: 0) { scalar, out in
+          (scalar ? recur_lerp_f32_scalar : recur_lerp_f32)(n, out[0], value, weight)
+        }
+      }
+    }
+  }
 }
 
 /// The C activation code of a Swift activation.

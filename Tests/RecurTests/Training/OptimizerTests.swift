@@ -3,27 +3,36 @@ import Testing
 
 @testable import Recur
 
-/// Two small parameters, the shape of the optimizer fixture.
-struct TwoTensors: Parameterized {
-  var a: Tensor<Double>
-  var b: Tensor<Double>
+/// Two small parameters a (2 × 3) and b (3), the shape of the optimizer and averaging fixtures.
+struct TwoParameters<Scalar: RecurScalar>: Parameterized {
+  var a: Tensor<Scalar>
+  var b: Tensor<Scalar>
 
-  init(_ values: [String: [Double]]) {
-    a = Tensor(shape: [2, 3], scalars: values["a"]!)
-    b = Tensor(shape: [3], scalars: values["b"]!)
+  init(a: Tensor<Scalar>, b: Tensor<Scalar>) {
+    self.a = a
+    self.b = b
   }
 
-  func forEachParameter(_ body: (String, Tensor<Double>) throws -> Void) rethrows {
+  func forEachParameter(_ body: (String, Tensor<Scalar>) throws -> Void) rethrows {
     try body("a", a)
     try body("b", b)
   }
 
-  mutating func updateEachParameter(_ body: (String, inout Tensor<Double>) throws -> Void) rethrows {
+  mutating func updateEachParameter(_ body: (String, inout Tensor<Scalar>) throws -> Void) rethrows {
     try body("a", &a)
     try body("b", &b)
   }
 
-  var values: [Double] { a.scalars + b.scalars }
+  var values: [Scalar] { a.scalars + b.scalars }
+}
+
+/// The optimizer fixture's parameters, in Double.
+typealias TwoTensors = TwoParameters<Double>
+
+extension TwoParameters<Double> {
+  init(_ values: [String: [Double]]) {
+    self.init(a: Tensor(shape: [2, 3], scalars: values["a"]!), b: Tensor(shape: [3], scalars: values["b"]!))
+  }
 }
 
 /// torch.optim's updates, from `Fixtures/generate_optimizer_fixture.py`.
