@@ -148,13 +148,13 @@ struct DataParallelTests {
     let masks = DropoutMasks(key: 0xABCD, firstStream: 0)
     let T = 5, B = 6, W = 7
     var whole = [Float](repeating: -1, count: T * B * W)
-    masks.fill(&whole, layer: 2, steps: T, batch: B, width: W, probability: 0.3)
+    masks.fill(&whole, slot: .layerInput(2), steps: T, batch: B, width: W, probability: 0.3)
     var kept = 0
     for first in [0, 2, 5] {
       let end = first == 0 ? 2 : first == 2 ? 5 : 6
       let part = DropoutMasks(key: 0xABCD, firstStream: first)
       var rows = [Float](repeating: -1, count: T * (end - first) * W)
-      part.fill(&rows, layer: 2, steps: T, batch: end - first, width: W, probability: 0.3)
+      part.fill(&rows, slot: .layerInput(2), steps: T, batch: end - first, width: W, probability: 0.3)
       for t in 0..<T {
         for b in first..<end {
           for j in 0..<W {
@@ -170,7 +170,7 @@ struct DataParallelTests {
     // About 70% kept, and another layer gets other masks.
     #expect(kept > whole.count / 2 && kept < whole.count * 9 / 10)
     var other = [Float](repeating: -1, count: T * B * W)
-    masks.fill(&other, layer: 1, steps: T, batch: B, width: W, probability: 0.3)
+    masks.fill(&other, slot: .layerInput(1), steps: T, batch: B, width: W, probability: 0.3)
     #expect(other != whole)
   }
 
