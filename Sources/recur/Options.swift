@@ -124,9 +124,16 @@ struct ModelOptions<Defaults: CommandDefaults>: ParsableArguments {
     let d = Defaults.run
     var shape = NetworkShape(
       cell: try givenCell ?? d.cell, hiddenSize: hidden ?? d.hiddenSize, layers: layers ?? d.layers,
-      dropout: dropout ?? d.dropout, forgetGateBias: forgetBias ?? d.forgetGateBias)
+      dropout: plainDropout(default: d.dropout), forgetGateBias: forgetBias ?? d.forgetGateBias)
     shape.regularization = regularization(defaults: d.regularization)
     return shape
+  }
+
+  /// Plain dropout as given, else `default` — unless locked --input-dropout or --hidden-dropout is given, which
+  /// replaces it (the two act on the same values), as a given --dropout replaces the default locked dropout.
+  func plainDropout(default value: Double) -> Double {
+    if let dropout { return dropout }
+    return (inputDropout ?? 0) > 0 || (hiddenDropout ?? 0) > 0 ? 0 : value
   }
 
   /// The regularizers given, the defaults for the rest; plain --dropout replaces the default locked input and

@@ -195,7 +195,7 @@ struct TrainPlan {
       for (flag, given, actual) in [("--hidden", c.model.hidden, have.hiddenSize), ("--layers", c.model.layers, have.layers), ("--embedding", c.embedding, have.embeddingSize ?? 0)] {
         if let given, given != actual { throw CLIError("\(option) has \(flag.dropFirst(2)) \(actual) but \(flag) says \(given)") }
       }
-      let dropout = c.model.dropout ?? have.dropout
+      let dropout = c.model.plainDropout(default: have.dropout)
       let regularization = c.model.givesRegularization
         ? c.model.regularization(defaults: have.regularization) : have.regularization
       if c.resume != nil, dropout != have.dropout || regularization != have.regularization {

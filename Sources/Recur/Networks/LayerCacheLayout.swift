@@ -34,6 +34,9 @@ struct LayerCacheLayout {
   var runningGradient: Int { batch * hidden }
   /// The input-side bias forward and the bias-gradient sums backward, GH.
   var bias: Int { gateWidth }
+  /// With weight drop: one recurrent weight matrix, G·H × H (M ⊙ W_hh or its mask M, held by the stack per layer
+  /// and direction, and dJ/d(M ⊙ W_hh) before the mask, held by the layer's cache).
+  var recurrentWeight: Int { gateWidth * hidden }
   /// The token table E W_ihᵀ + b_ih (and the per-token gradient sums) for a vocabulary of `V` tokens, V × GH.
   func tokenRows(vocabulary V: Int) -> Int { V * gateWidth }
   /// W_hhᵀ packed for the forward pass's per-step products (only with B > 1).
@@ -46,10 +49,10 @@ struct LayerCacheLayout {
   }
 
   /// Every buffer together after a forward and a backward pass, in scalars; `tokenVocabulary` is V when the
-  /// layer reads tokens through an embedding table.
-  func totalScalars<Scalar: RecurScalar>(_: Scalar.Type, tokenVocabulary: Int?) -> Int {
+  /// layer reads tokens through an embedding table; with `weightDrop`, the cache's dJ/d(M ⊙ W_hh).
+  func totalScalars<Scalar: RecurScalar>(_: Scalar.Type, tokenVocabulary: Int?, weightDrop: Bool = false) -> Int {
     let forward = projections + states + (hasMemoryCell ? states : 0) + cellCache + stepProjection + bias
-    let backward = projections + recurrentGradients + 4 * runningGradient
+    let backward = projections + recurrentGradients + 4 * runningGradient + (weightDrop ? recurrentWeight : 0)
     let packed = max(packedForward(Scalar.self), packedBackward(Scalar.self))
     return forward + backward + packed + (tokenVocabulary.map(tokenRows(vocabulary:)) ?? 0)
   }

@@ -364,7 +364,7 @@ extension RecurrentLayer {
     gradient.weightHH.withMutablePointer { dw in
       if let droppedWeight {
         // The product used M ⊙ W_hh: dJ/dW_hh = M ⊙ (dHP^T H_{0..T-1}).
-        let product = cache.droppedWeightGradient.reserve(G * H)
+        let product = cache.droppedWeightGradient.reserve(layout.recurrentWeight)
         Scalar.gemm(
           transposeA: true, transposeB: false, m: G, n: H, k: T * B, alpha: 1, a: dhp, lda: G, b: h, ldb: H,
           beta: 0, c: product, ldc: H)

@@ -17,8 +17,8 @@ public struct TrainingMemoryError: Error, Equatable, Sendable, CustomStringConve
 extension RecurrentNetwork.Configuration {
   /// The bytes a training run of this network holds, in `Scalar`s: the parameters with their gradient and two
   /// optimizer buffers, every layer's cache (the sizes the sequence driver reserves, read from its own layout),
-  /// the dropout masks and input gradients between layers, and the embedding, logits, outputs and their
-  /// gradients of the head.
+  /// the dropout masks and input gradients between layers, the embedding, logits, outputs and their
+  /// gradients of the head, and the buffers of the regularizers in ``RecurrentNetwork/Configuration/regularization``.
   ///
   /// - Parameters:
   ///   - batch: B, sequences per step.
@@ -37,15 +37,22 @@ extension RecurrentNetwork.Configuration {
     let parameters = embedding + layerParameters + V * (H + 1)
     // The layer caches, as the driver reserves them; the bottom layer of a token model also keeps its table.
     let layout = LayerCacheLayout(cell: cell, hidden: hiddenSize, steps: steps, batch: batch)
+    let weightDrop = regularization.weightDrop > 0
     let caches =
-      Double(layers) * Double(layout.totalScalars(Scalar.self, tokenVocabulary: nil))
+      Double(layers) * Double(layout.totalScalars(Scalar.self, tokenVocabulary: nil, weightDrop: weightDrop))
       + (embeddingSize == nil ? 0 : Double(layout.tokenRows(vocabulary: inputSize)))
+    // Weight drop: M ⊙ W_hh and M for every layer (one direction, as the caches above).
+    let droppedWeights = weightDrop ? Double(layers) * 2 * Double(layout.recurrentWeight) : 0
+    // Output dropout: the dropped top outputs the head reads and their mask; embedding dropout: its row mask.
+    let regularizers =
+      droppedWeights + (regularization.outputDropout > 0 ? 2 * rows * H : 0)
+      + (regularization.embeddingDropout > 0 ? I : 0)
     // Between layers: the dropped-out input, its mask and the input gradient of each layer above the first.
     let between = Double(layers - 1) * 3 * rows * H
     // Head and input: logits, their gradient and the outputs (V each), the top gradient (H), the embedded
     // rows and their mask (E each), the input gradient (E) and the row weights.
     let head = rows * (3 * V + H + 3 * E + 1)
-    let scalars = 4 * parameters + caches + between + head
+    let scalars = 4 * parameters + caches + between + head + regularizers
     return scalars * Double(MemoryLayout<Scalar>.stride)
   }
 

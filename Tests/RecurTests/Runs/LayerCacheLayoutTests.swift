@@ -13,6 +13,7 @@ struct LayerCacheLayoutTests {
       "hp": cache.hp.capacity, "dxp": cache.dxp.capacity, "dhp": cache.dhp.capacity, "dh": cache.dh.capacity,
       "dc": cache.dc.capacity, "dhPrev": cache.dhPrev.capacity, "dcPrev": cache.dcPrev.capacity,
       "packedWeight": cache.packedWeight.capacity, "tokenRows": cache.tokenRows.capacity, "bias": cache.bias.capacity,
+      "droppedWeightGradient": cache.droppedWeightGradient.capacity,
     ]
   }
 
@@ -24,6 +25,7 @@ struct LayerCacheLayoutTests {
       "dhPrev": layout.runningGradient, "dcPrev": layout.runningGradient,
       "packedWeight": max(layout.packedForward(Float.self), layout.packedBackward(Float.self)),
       "tokenRows": tokens.map { layout.tokenRows(vocabulary: $0) } ?? 0, "bias": layout.bias,
+      "droppedWeightGradient": 0,  // weight drop only (RegularizationMemoryTests)
     ]
     return counts.mapValues { max($0, 1) }
   }
