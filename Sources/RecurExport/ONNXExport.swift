@@ -235,7 +235,8 @@ public enum ONNXExport {
       x = "x_l\(l + 1)"
     }
     g.initializer("state_axis", [1], int64s: [0])
-    g.initializer("features_shape", [3], int64s: [0, 0, -1])
+    // The ONNX operators' outputs are reshaped to T × B × D·H; the gated RNN's Scan gives T × B × H directly.
+    if case .gated = c.cell {} else { g.initializer("features_shape", [3], int64s: [0, 0, -1]) }
 
     // z_t = W^o s_t + W^o_0, y_t = f_o(z_t).
     let V = c.outputSize
