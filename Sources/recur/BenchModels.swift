@@ -13,13 +13,22 @@ enum BenchModel {
     ("train-s", .lstm, 128, 2, 50, 50),
     ("train-m", .lstm, 512, 2, 32, 64),
     ("train-m-reg", .lstm, 512, 2, 32, 64),
+    ("train-m-reg-input", .lstm, 512, 2, 32, 64),
     ("train-gru", .gru, 512, 2, 32, 64),
     ("train-rnn", .rnn(.tanh), 512, 2, 32, 64),
   ]
 
-  /// `train-m-reg`: train-m with weight drop on W_hh and locked dropout on the embedding output, between the
-  /// layers and before the head, to measure what the regularizers cost (none of the others has any).
-  static let regularized = Regularization(inputDropout: 0.1, hiddenDropout: 0.2, outputDropout: 0.2, weightDrop: 0.3)
+  /// `train-m-reg`: train-m with weight drop on W_hh and locked dropout between the layers and before the head,
+  /// to measure what the regularizers cost (none of the others has any); `train-m-reg-input` adds locked
+  /// dropout on the embedding output, which also gives up the bottom layer's projected token table (a mask
+  /// per sequence makes every row of the input projection its own product).
+  static func regularization(_ name: String) -> Regularization {
+    switch name {
+    case "train-m-reg": Regularization(hiddenDropout: 0.2, outputDropout: 0.2, weightDrop: 0.3)
+    case "train-m-reg-input": Regularization(inputDropout: 0.1, hiddenDropout: 0.2, outputDropout: 0.2, weightDrop: 0.3)
+    default: Regularization()
+    }
+  }
 
   static func configuration(cell: CellKind, hidden: Int, layers: Int, regularization: Regularization = Regularization())
     -> RecurrentNetwork<Float>.Configuration
@@ -38,7 +47,7 @@ enum BenchModel {
     let network = try RecurrentNetwork<Float>(
       configuration(
         cell: w.cell, hidden: w.hidden, layers: w.layers,
-        regularization: name == "train-m-reg" ? regularized : Regularization()),
+        regularization: regularization(name)),
       seed: 0)
     let data = try RandomTokenBatches(batch: w.batch, steps: w.steps, vocabularySize: vocabularySize, seed: 1)
     let options = TrainerOptions(
@@ -96,9 +105,9 @@ struct TrainingWorkload: BenchWorkload {
   var unit: String { "tokens/s" }
   var summary: String {
     guard let w = BenchModel.training.first(where: { $0.name == name }) else { return "" }
-    let r = BenchModel.regularized
-    let regularizers = name == "train-m-reg"
-      ? ", weight drop \(r.weightDrop), locked dropout \(r.inputDropout)/\(r.hiddenDropout)/\(r.outputDropout)" : ""
+    let r = BenchModel.regularization(name)
+    let regularizers = r.isActive
+      ? ", weight drop \(r.weightDrop), locked dropout \(r.inputDropout)/\(r.hiddenDropout)/\(r.outputDropout) (input/hidden/output)" : ""
     return "train \(w.cell) H=\(w.hidden) L=\(w.layers) B=\(w.batch) T=\(w.steps), Adam, clip 5\(regularizers)"
   }
 

@@ -12,6 +12,10 @@ public final class NetworkWorkspace<Scalar: RecurScalar> {
   /// Embedding dropout's mask over the V rows of the table (0 or 1/(1 − p)).
   let embeddingRowMask = Buffer<Scalar>()
   var usedEmbeddingRowDropout = false
+  /// Embedding dropout through the projected token table (``EmbeddedTokens``): the table m ⊙ E (V × E) the
+  /// bottom layer reads, and dJ/d(m ⊙ E) before the mask.
+  let droppedEmbedding = Buffer<Scalar>()
+  let droppedEmbeddingGradient = Buffer<Scalar>()
   /// Output dropout: the top layer's dropped outputs that the head read (T·B × H, or B × H read off each
   /// sequence) and their mask.
   let droppedTop = Buffer<Scalar>()

@@ -124,13 +124,25 @@ extension RecurrentNetwork {
       let initialGradient: RecurrentState<Scalar>
       if ws.usedTokenTable, case .tokens(let ids) = batch.inputs {
         // The bottom layer adds dL/dE itself (see EmbeddedTokens).
-        initialGradient = withTokens(ids) { tokens in
+        initialGradient = withTokens(ids, workspace: ws, forming: false) { tokens in
           gradient.embedding!.withMutablePointer { dTable in
-            stack.backward(
+            // With embedding dropout the layer's dE is dJ/d(m ⊙ E): masked row by row afterwards.
+            let V = configuration.inputSize, E = stackInputSize
+            let dropped = ws.usedEmbeddingRowDropout
+            let dE = dropped ? ws.droppedEmbeddingGradient.reserve(V * E) : dTable
+            if dropped { dE.update(repeating: 0, count: V * E) }
+            let s0 = stack.backward(
               input: UnsafePointer(ws.embedded.pointer), steps: T, batch: B, lengths: lengths, outputGradient: dTop,
               finalStateGradient: finalStateGradient, workspace: ws.stack, gradient: &gradient.stack,
               inputGradient: nil, recordDeltaNorms: recordFutureLossGradients, tokens: tokens,
-              embeddingGradient: dTable, overlap: overlap)
+              embeddingGradient: dE, overlap: overlap)
+            if dropped {
+              let rowMask = ws.embeddingRowMask.pointer
+              for v in 0..<V {
+                for j in 0..<E { dTable[v * E + j] += dE[v * E + j] * rowMask[v] }
+              }
+            }
+            return s0
           }
         }
       } else {

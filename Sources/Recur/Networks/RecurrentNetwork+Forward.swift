@@ -108,18 +108,22 @@ extension RecurrentNetwork {
       let inputP = configuration.dropout > 0 ? configuration.dropout : regularization.inputDropout
       workspace.usedEmbeddingDropout = inputP > 0 && dropout != nil
       workspace.usedEmbeddingRowDropout = regularization.embeddingDropout > 0 && dropout != nil
-      if !workspace.usedEmbeddingDropout, !workspace.usedEmbeddingRowDropout, ids.count > V {
+      if workspace.usedEmbeddingRowDropout, let dropout {
+        // x_r = m_{id_r} E[id_r]: one keep decision per row of the table for the whole batch.
+        let rowMask = workspace.embeddingRowMask.reserve(V)
+        dropout.fillShared(rowMask, slot: .embeddingRows, count: V, probability: regularization.embeddingDropout)
+      }
+      if !workspace.usedEmbeddingDropout, ids.count > V {
+        // Whole rows dropped are a table m ⊙ E, which the bottom layer projects as it projects E.
         workspace.usedTokenTable = true
-        return withTokens(ids) { body(UnsafePointer(workspace.embedded.reserve(1)), $0) }
+        return withTokens(ids, workspace: workspace) { body(UnsafePointer(workspace.embedded.reserve(1)), $0) }
       }
       let x = workspace.embedded.reserve(ids.count * E)
       embedding!.withPointer { table in
         for (r, id) in ids.enumerated() { (x + r * E).update(from: table + Int(id) * E, count: E) }
       }
-      if workspace.usedEmbeddingRowDropout, let dropout {
-        // x_r = m_{id_r} E[id_r]: one keep decision per row of the table for the whole batch.
-        let rowMask = workspace.embeddingRowMask.reserve(V)
-        dropout.fillShared(rowMask, slot: .embeddingRows, count: V, probability: regularization.embeddingDropout)
+      if workspace.usedEmbeddingRowDropout {
+        let rowMask = workspace.embeddingRowMask.pointer
         for (r, id) in ids.enumerated() {
           let m = rowMask[Int(id)], row = x + r * E
           for j in 0..<E { row[j] *= m }
@@ -135,11 +139,23 @@ extension RecurrentNetwork {
     }
   }
 
-  /// Calls `body` with the token ids and the embedding table as ``EmbeddedTokens``.
-  func withTokens<R>(_ ids: [Int32], _ body: (EmbeddedTokens<Scalar>) -> R) -> R {
-    ids.withUnsafeBufferPointer { idp in
+  /// Calls `body` with the token ids and the embedding table as ``EmbeddedTokens``: E, or with embedding
+  /// dropout in this pass m ⊙ E (formed here in the forward pass, read again in the backward pass).
+  func withTokens<R>(_ ids: [Int32], workspace: NetworkWorkspace<Scalar>, forming: Bool = true, _ body: (EmbeddedTokens<Scalar>) -> R) -> R {
+    let V = configuration.inputSize
+    return ids.withUnsafeBufferPointer { idp in
       embedding!.withPointer { table in
-        body(EmbeddedTokens(ids: idp.baseAddress!, table: table, vocabularySize: configuration.inputSize))
+        guard workspace.usedEmbeddingRowDropout else {
+          return body(EmbeddedTokens(ids: idp.baseAddress!, table: table, vocabularySize: V))
+        }
+        let E = configuration.embeddingSize!
+        if forming {
+          let dropped = workspace.droppedEmbedding.reserve(V * E), rowMask = workspace.embeddingRowMask.pointer
+          for v in 0..<V {
+            for j in 0..<E { dropped[v * E + j] = table[v * E + j] * rowMask[v] }
+          }
+        }
+        return body(EmbeddedTokens(ids: idp.baseAddress!, table: workspace.droppedEmbedding.pointer, vocabularySize: V))
       }
     }
   }

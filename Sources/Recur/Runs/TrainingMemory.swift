@@ -43,10 +43,11 @@ extension RecurrentNetwork.Configuration {
       + (embeddingSize == nil ? 0 : Double(layout.tokenRows(vocabulary: inputSize)))
     // Weight drop: M ⊙ W_hh and M for every layer (one direction, as the caches above).
     let droppedWeights = weightDrop ? Double(layers) * 2 * Double(layout.recurrentWeight) : 0
-    // Output dropout: the dropped top outputs the head reads and their mask; embedding dropout: its row mask.
+    // Output dropout: the dropped top outputs the head reads and their mask; embedding dropout: its row mask,
+    // and the dropped table m ⊙ E with its gradient for the bottom layer's projected token table.
     let regularizers =
       droppedWeights + (regularization.outputDropout > 0 ? 2 * rows * H : 0)
-      + (regularization.embeddingDropout > 0 ? I : 0)
+      + (regularization.embeddingDropout > 0 ? I + 2 * embedding : 0)
     // Between layers: the dropped-out input, its mask and the input gradient of each layer above the first.
     let between = Double(layers - 1) * 3 * rows * H
     // Head and input: logits, their gradient and the outputs (V each), the top gradient (H), the embedded

@@ -79,6 +79,9 @@ struct RegularizationGradientTests {
     let (trained, gradient) = try DropoutGradientTests.loss(net, batch, maskSeed: maskSeed, workspace: workspace)
     let label = "\(cell) \(regularizers)"
     Self.expectMasks(workspace, of: net, batch: batch, label)
+    // Without a per-element input mask the bottom layer reads its projected token table (with embedding
+    // dropout, the table of m ⊙ E): both paths are checked.
+    #expect(workspace.usedTokenTable == (r.inputDropout == 0), "\(label) token table")
     #expect(abs(trained - (try net.loss(for: batch, loss: .crossEntropy)).loss) > 1e-7, "\(label): the masks change the loss")
     try expectParameterGradients(gradient, of: net, step: 1e-5, tolerance: 1e-5, label) {
       try DropoutGradientTests.loss($0, batch, maskSeed: maskSeed).loss

@@ -40,7 +40,12 @@ struct RegularizationMemoryTests {
     }
     #expect(ws.droppedTop.capacity == T * B * H && ws.outputMask.capacity == T * B * H)
     #expect(ws.embeddingRowMask.capacity == V)
+    // The batch has more tokens than the vocabulary and no per-element input mask: the bottom layer reads the
+    // dropped table m ⊙ E through its projected token table.
+    #expect(ws.usedTokenTable)
+    #expect(ws.droppedEmbedding.capacity == V * E && ws.droppedEmbeddingGradient.capacity == V * E)
     extra += ws.droppedTop.capacity + ws.outputMask.capacity + ws.embeddingRowMask.capacity
+      + ws.droppedEmbedding.capacity + ws.droppedEmbeddingGradient.capacity
 
     // The estimate with the regularizers exceeds the estimate with plain dropout by exactly those buffers.
     let difference = config.trainingMemory(batch: B, steps: T) - plainConfig.trainingMemory(batch: B, steps: T)
