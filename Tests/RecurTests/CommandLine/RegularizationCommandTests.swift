@@ -56,7 +56,8 @@ struct RegularizationCommandTests {
     let text = try folder.write("t.txt", LanguageModelCommandTests.text)
     let common = ["--text", text, "--steps", "3"] + LanguageModelCommandTests.small
     try LanguageModelCommandTests.train(common + Self.regularizers + ["--checkpoint", folder.path("on.safetensors")])
-    try LanguageModelCommandTests.train(common + ["--dropout", "0", "--checkpoint", folder.path("off.safetensors")])
+    let none = ["--dropout", "0", "--input-dropout", "0", "--hidden-dropout", "0", "--output-dropout", "0", "--weight-drop", "0"]
+    try LanguageModelCommandTests.train(common + none + ["--checkpoint", folder.path("off.safetensors")])
     let on = try Checkpoint<Float>(contentsOf: URL(fileURLWithPath: folder.path("on.safetensors")))
     let off = try Checkpoint<Float>(contentsOf: URL(fileURLWithPath: folder.path("off.safetensors")))
     #expect(on.network.namedParameters.map(\.1) != off.network.namedParameters.map(\.1))

@@ -91,7 +91,9 @@ struct RunPlanningTests {
   @Test("defaults written once: the language model's and the sequence models'")
   func defaults() {
     let lm = RunDefaults.languageModel, seq = RunDefaults.sequenceModel
-    #expect(lm.hiddenSize == 512 && lm.layers == 2 && lm.embeddingSize == 64 && lm.dropout == 0.1)
+    #expect(lm.hiddenSize == 512 && lm.layers == 2 && lm.embeddingSize == 64 && lm.dropout == 0)
+    #expect(lm.regularization == Regularization(inputDropout: 0.1, hiddenDropout: 0.1, outputDropout: 0.1, weightDrop: 0.2))
+    #expect(!seq.regularization.isActive && seq.dropout == 0)
     #expect(lm.learningRate(for: .adam) == 3e-3 && lm.learningRate(for: .sgd) == 0.1 && lm.clip == 5)
     #expect(seq.hiddenSize == 32 && seq.layers == 1 && seq.learningRate(for: .adam) == 0.01 && seq.clip == 1)
     #expect(OptimizerChoice.rmsprop.optimizer(learningRate: 2e-3) == .rmsprop(learningRate: 2e-3, alpha: 0.95))
