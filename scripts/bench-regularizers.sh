@@ -12,7 +12,8 @@ out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
 for round in $(seq "$rounds"); do
   for workload in train-m train-m-reg train-m-reg-input; do
-    "$recur" bench --json --threads "$threads" --repetitions 5 "$workload" | grep '^{' >> "$out"
+    # A name also selects the workloads it prefixes (train-m-reg selects train-m-reg-input): keep its own line.
+    "$recur" bench --json --threads "$threads" --repetitions 5 "$workload" | grep -F "{\"workload\":\"$workload\"," >> "$out"
   done
   echo "round $round done (load $(cut -d' ' -f1 /proc/loadavg))" >&2
 done
