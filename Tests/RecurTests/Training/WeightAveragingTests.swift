@@ -89,7 +89,8 @@ struct WeightAveragingTests {
       validated.append(parameterBits(network))
       return 1
     }
-    trainer.onProgress = { _ in
+    // unowned: the closure is stored in the trainer it reads (a strong capture would be a retain cycle).
+    trainer.onProgress = { [unowned trainer] _ in
       iterates.append(trainer.network.flattened().map(Double.init))
       raw.append(parameterBits(trainer.network))
       averaged.append(trainer.averagedNetwork.map(parameterBits))
