@@ -45,7 +45,10 @@ public struct Regularization: Sendable, Hashable, Codable {
   }
 
   /// Whether any regularizer is on.
-  public var isActive: Bool { named.contains { $0.value > 0 } }
+  public var isActive: Bool {
+    // Read at every training step: compared directly rather than through ``named``'s array.
+    embeddingDropout > 0 || inputDropout > 0 || hiddenDropout > 0 || outputDropout > 0 || weightDrop > 0
+  }
 
   /// Checks every probability is in [0, 1); throws a ``ModelError`` naming the first that is not.
   public func validate() throws {
