@@ -30,6 +30,17 @@ typedef __m256 VM;
 #define V_GE(a, b) _mm256_cmp_ps(a, b, _CMP_GE_OQ)
 #define V_SELECT(m, a, b) _mm256_blendv_ps(b, a, m)
 #define V_HSUM hsum8
+typedef __m256i VI;
+#define VI_SET1(x) _mm256_set1_epi32((int)(x))
+#define VI_LOAD(p) _mm256_loadu_si256((const __m256i *)(p))
+#define VI_ADD _mm256_add_epi32
+#define VI_XOR _mm256_xor_si256
+#define VI_MUL _mm256_mullo_epi32
+#define VI_SHR(x, n) _mm256_srli_epi32(x, n)
+// AVX2 compares signed integers only: flipping both sign bits turns a < b unsigned into a < b signed.
+#define VI_ULT(a, b) \
+  _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_xor_si256(b, _mm256_set1_epi32(INT32_MIN)), \
+                                         _mm256_xor_si256(a, _mm256_set1_epi32(INT32_MIN))))
 #define V_HMAX hmax8
 
 static inline float hsum8(__m256 v) {

@@ -76,6 +76,7 @@ const recur_f32_kernels recur_scalar_kernels = {
     .softmax_xent = recur_softmax_xent_f32_scalar,
     .adam = recur_adam_f32_scalar,
     .lerp = recur_lerp_f32_scalar,
+    .shared_mask = recur_shared_mask_f32_scalar,
 };
 
 // MARK: - Choosing once
@@ -332,4 +333,7 @@ void recur_adam_f32(long n, float *param, const float *grad, float *m, float *v,
 }
 void recur_lerp_f32(long n, float *average, const float *value, float weight) {
   K()->lerp(n, average, value, weight);
+}
+void recur_shared_mask_f32(long n, uint64_t seed, double keep, const float *weight, float *mask, float *dropped) {
+  K()->shared_mask(n, seed, keep, weight, mask, dropped);
 }

@@ -55,6 +55,7 @@ typedef struct {
   void (*adam)(long n, float *param, const float *grad, float *m, float *v, float lr, float beta1, float beta2,
                float eps, float weight_decay, int decoupled, float bias_correction1, float bias_correction2);
   void (*lerp)(long n, float *average, const float *value, float weight);
+  void (*shared_mask)(long n, uint64_t seed, double keep, const float *weight, float *mask, float *dropped);
 } recur_f32_kernels;
 
 extern const recur_f32_kernels recur_scalar_kernels;
@@ -83,5 +84,29 @@ typedef struct {
 #define RECUR_SLICE_GRAIN 48
 
 recur_gemm_slice_range recur_gemm_part_range(long m, long n, long part, long parts);
+
+// MARK: - The rule of a dropout mask shared by a batch, written once (see recur_shared_mask_f32)
+
+/// lowbias32 (C. Wellons' hash prospector): a bijection of 32-bit integers with two multiplies.
+static inline uint32_t recur_mix32(uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x7feb352du;
+  x ^= x >> 15;
+  x *= 0x846ca68bu;
+  return x ^ (x >> 16);
+}
+
+/// The hash that decides element i of a shared mask keyed by `seed`: mix32(mix32(i ^ lo) ^ hi).
+static inline uint32_t recur_shared_mask_hash(uint64_t seed, uint32_t i) {
+  return recur_mix32(recur_mix32(i ^ (uint32_t)seed) ^ (uint32_t)(seed >> 32));
+}
+
+/// round(keep * 2^32), ties up, as a 64-bit integer: 0 for keep <= 0 (or NaN), 2^32 (everything kept) for
+/// keep >= 1. keep * 2^32 and the added 1/2 are exact in a double below 2^32, so the floor is the rounding.
+static inline uint64_t recur_keep_threshold(double keep) {
+  if (!(keep > 0)) return 0;
+  if (keep >= 1) return (uint64_t)1 << 32;
+  return (uint64_t)(keep * 4294967296.0 + 0.5);
+}
 
 #endif

@@ -27,6 +27,14 @@ typedef uint32x4_t VM;
 #define V_GE vcgeq_f32
 #define V_SELECT(m, a, b) vbslq_f32(m, a, b)
 #define V_HSUM vaddvq_f32
+typedef uint32x4_t VI;
+#define VI_SET1(x) vdupq_n_u32(x)
+#define VI_LOAD(p) vld1q_u32(p)
+#define VI_ADD vaddq_u32
+#define VI_XOR veorq_u32
+#define VI_MUL vmulq_u32
+#define VI_SHR(x, n) vshrq_n_u32(x, n)
+#define VI_ULT vcltq_u32
 #define V_HMAX vmaxvq_f32
 
 // MARK: - GEMM micro-kernel: 8 x 12, twenty-four accumulators

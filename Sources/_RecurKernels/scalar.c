@@ -1,6 +1,6 @@
 // Instantiates the scalar kernels in single precision (the twins of the vectorized kernels) and in
 // double precision (for gradient checks).
-#include "recur_kernels.h"
+#include "kernels_internal.h"
 #include <math.h>
 
 #define T float

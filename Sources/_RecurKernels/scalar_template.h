@@ -273,3 +273,14 @@ void NAME(lerp)(long n, T *average, const T *value, T weight) {
     for (long i = 0; i < n; i++) average[i] = FMA(keep, value[i] - average[i], value[i]);
   }
 }
+
+void NAME(shared_mask)(long n, uint64_t seed, double keep, const T *weight, T *mask, T *dropped) {
+  // Kept when mix32(mix32(i ^ lo) ^ hi) < round(keep * 2^32) (recur_kernels.h).
+  uint64_t threshold = recur_keep_threshold(keep);
+  T kept = (T)(1.0 / keep);
+  for (long i = 0; i < n; i++) {
+    T m = (uint64_t)recur_shared_mask_hash(seed, (uint32_t)i) < threshold ? kept : (T)0;
+    mask[i] = m;
+    if (weight) dropped[i] = weight[i] * m;
+  }
+}

@@ -7,6 +7,9 @@
 //   V_ROUND                round to the nearest integer; V_POW2I(n) 2^n for integer-valued n in [-126, 127]
 //   V_GT V_GE V_SELECT     comparisons giving a mask; V_SELECT(mask, a, b) is mask ? a : b per lane
 //   V_HSUM V_HMAX          horizontal sum (fixed order) and maximum of the lanes
+//   VI                     a vector of VL 32-bit unsigned integers; VI_SET1 VI_LOAD (from uint32_t *)
+//   VI_ADD VI_XOR VI_MUL   lane-wise, modulo 2^32 (VI_MUL keeps the low 32 bits of the product)
+//   VI_SHR(x, n)           logical right shift by a constant; VI_ULT(a, b) the mask of a < b (unsigned)
 //   MR, NR                 the GEMM register tile (rows of A by columns of B)
 //   MICRO_KERNEL           static void f(long kc, const float *ap, const float *bp, float acc[MR * NR]) or
 //                          the name of a function with that signature and the contract of micro_generic
@@ -423,6 +426,35 @@ static void k_lerp(long n, float *average, const float *value, float weight) {
     long w = chunk(n, i);
     VF a = load_n(average + i, w), v = load_n(value + i, w);
     store_n(average + i, V_FMA(coefficient, V_SUB(v, a), small ? a : v), w);
+  }
+}
+
+// MARK: - Dropout masks shared by a batch
+
+static inline VI v_mix32(VI x) {
+  x = VI_XOR(x, VI_SHR(x, 16));
+  x = VI_MUL(x, VI_SET1(0x7feb352du));
+  x = VI_XOR(x, VI_SHR(x, 15));
+  x = VI_MUL(x, VI_SET1(0x846ca68bu));
+  return VI_XOR(x, VI_SHR(x, 16));
+}
+
+// The rule of recur_shared_mask_hash in VL lanes at once: lane q decides element i + q.
+static void k_shared_mask(long n, uint64_t seed, double keep, const float *weight, float *mask, float *dropped) {
+  uint64_t threshold = recur_keep_threshold(keep);
+  int all = threshold > 0xffffffffu;
+  VF kept = V_SET1((float)(1.0 / keep)), zero = V_SET1(0.0f);
+  VI lo = VI_SET1((uint32_t)seed), hi = VI_SET1((uint32_t)(seed >> 32)), bound = VI_SET1((uint32_t)threshold);
+  uint32_t lanes[VL];
+  for (long q = 0; q < VL; q++) lanes[q] = (uint32_t)q;
+  VI index = VI_LOAD(lanes), step = VI_SET1((uint32_t)VL);
+  for (long i = 0; i < n; i += VL) {
+    long w = chunk(n, i);
+    VI h = v_mix32(VI_XOR(v_mix32(VI_XOR(index, lo)), hi));
+    VF m = all ? kept : V_SELECT(VI_ULT(h, bound), kept, zero);
+    store_n(mask + i, m, w);
+    if (weight) store_n(dropped + i, V_MUL(load_n(weight + i, w), m), w);
+    index = VI_ADD(index, step);
   }
 }
 
@@ -874,4 +906,5 @@ const recur_f32_kernels KERNEL_TABLE = {
     .softmax_xent = k_softmax_xent,
     .adam = k_adam,
     .lerp = k_lerp,
+    .shared_mask = k_shared_mask,
 };

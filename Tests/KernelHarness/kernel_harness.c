@@ -760,6 +760,40 @@ static void check_lerp(const recur_f32_kernels *t) {
     }
 }
 
+// MARK: - Dropout masks shared by a batch
+
+// The counter-based mask and M * W in one pass: bitwise the scalar twin's (integer hash, one product), with
+// and without the weight, for keep probabilities that round the threshold both ways, keep everything (1)
+// or nothing (0); and the share of kept elements of a large mask is keep's (binomial bound).
+static void check_shared_mask(const recur_f32_kernels *t) {
+  static const double keeps[] = {0.8, 0.6, 0.5, 1.0 / 3, 1.0, 0.0};
+  for (int i = 0; i < NLENGTHS; i++)
+    for (int j = 0; j < 6; j++)
+      for (int with_weight = 0; with_weight < 2; with_weight++) {
+        long n = lengths[i];
+        uint64_t seed = next_u64();
+        set_case("shared_mask n=%ld keep=%g weight=%d", n, keeps[j], with_weight);
+        float *weight = guarded(n);
+        fill(weight, n, -1, 1);
+        outputs o = make_outputs(2, (long[]){n, n});  // mask, M * W
+        for (int s = 0; s < 2; s++)
+          (s ? t : &recur_scalar_kernels)
+              ->shared_mask(n, seed, keeps[j], with_weight ? weight : NULL, o.buf[s][0], o.buf[s][1]);
+        compare_outputs(&o, (const char *[]){"mask", "dropped"}, 0, 0);
+        release(weight, n);
+      }
+  long n = 1L << 20;
+  set_case("shared_mask kept share n=%ld", n);
+  float *mask = guarded(n);
+  t->shared_mask(n, next_u64(), 0.7, NULL, mask, NULL);
+  long kept = 0;
+  for (long q = 0; q < n; q++) kept += mask[q] != 0;
+  double sd = sqrt(n * 0.7 * 0.3);
+  checks++;
+  if (fabs(kept - 0.7 * n) > 6 * sd) fail("%ld of %ld kept, expected %.0f +- %.0f", kept, n, 0.7 * n, 6 * sd);
+  release(mask, n);
+}
+
 // MARK: - The harness checks itself
 
 // A comparison that cannot fail checks nothing: a result one ulp off must be caught by every comparator.
@@ -861,6 +895,7 @@ int main(int argc, char **argv) {
     check_non_finite(t);
     check_adam(t);
     check_lerp(t);
+    check_shared_mask(t);
     printf("%s: %ld checks against the scalar table (tile %ld x %ld, K block %ld), %ld failed\n", t->name,
            checks - before_c, t->mr, t->nr, t->kc_max, failures - before_f);
   }

@@ -4,9 +4,9 @@
 /// its own ``SeededGenerator``, seeded by (`key`, slot, `b`), step t after step t − 1 (or once, for a mask
 /// locked over the steps): a process that holds rows `firstStream` … of the global batch draws exactly the
 /// masks a single process draws for those rows. Masks shared by the whole batch (a weight-drop mask of W_hh,
-/// an embedding-dropout mask over the vocabulary) are drawn from the generator of (`key`, slot, 0) on every
-/// rank alike. The `key` is one draw of the run's dropout generator per step, so it follows from the seed and
-/// the step number.
+/// an embedding-dropout mask over the vocabulary) are decided by a counter-based hash keyed by the seed of
+/// (`key`, slot, 0), the same on every rank (``fillShared(_:slot:count:probability:weight:dropped:)``). The
+/// `key` is one draw of the run's dropout generator per step, so it follows from the seed and the step number.
 struct DropoutMasks {
   /// One draw of the run's dropout generator for this step.
   var key: UInt64
@@ -55,11 +55,22 @@ struct DropoutMasks {
     }
   }
 
-  /// Fills `count` elements of a mask shared by the whole batch (the same on every rank) with 0 or 1/(1 − p).
-  func fillShared<Scalar: RecurScalar>(_ mask: UnsafeMutablePointer<Scalar>, slot: Slot, count: Int, probability p: Double) {
-    let keep = 1 - p, kept = Scalar(1 / keep)
-    var generator = SeededGenerator(seed: streamSeed(layer: slot.index, stream: 0))
-    for i in 0..<count { mask[i] = generator.nextUnit() < keep ? kept : 0 }
+  /// Fills `count` elements of a mask shared by the whole batch (the same on every rank) with 0 or 1/(1 − p),
+  /// and, with `weight`, writes M ⊙ W into `dropped` in the same pass.
+  ///
+  /// Element i's decision is a pure function of (s, i), s = `streamSeed(layer: slot.index, stream: 0)`, so the
+  /// elements are decided in vector lanes, in any order: with lo and hi the low and high 32 bits of s and
+  /// mix32 the lowbias32 hash (x ⊕= x ≫ 16; x ·= 0x7feb352d; x ⊕= x ≫ 15; x ·= 0x846ca68b; x ⊕= x ≫ 16,
+  /// modulo 2³²), element i is kept when mix32(mix32(i ⊕ lo) ⊕ hi) < round((1 − p) · 2³²), the threshold
+  /// rounded to the nearest integer, ties up (`recur_shared_mask_f32`). `count` ≤ 2³².
+  func fillShared<Scalar: RecurScalar>(
+    _ mask: UnsafeMutablePointer<Scalar>, slot: Slot, count: Int, probability p: Double,
+    weight: UnsafePointer<Scalar>? = nil, dropped: UnsafeMutablePointer<Scalar>? = nil
+  ) {
+    precondition((weight == nil) == (dropped == nil), "M ⊙ W needs both the weight and its output")
+    Scalar.sharedMask(
+      count: count, seed: streamSeed(layer: slot.index, stream: 0), keep: 1 - p, weight: weight, mask: mask,
+      dropped: dropped)
   }
 
   /// The seed of one (slot, stream) generator: SplitMix64-style mixing of the three numbers.

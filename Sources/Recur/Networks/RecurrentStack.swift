@@ -231,8 +231,11 @@ extension RecurrentStack {
           let count = weight.count
           let mask = workspace.weightMasks[2 * l + d].reserve(count)
           let dropped = workspace.droppedWeights[2 * l + d].reserve(count)
-          masks.fillShared(mask, slot: .recurrentWeight(layer: l, direction: d), count: count, probability: weightDrop)
-          weight.withPointer { w in for i in 0..<count { dropped[i] = w[i] * mask[i] } }
+          weight.withPointer { w in
+            masks.fillShared(
+              mask, slot: .recurrentWeight(layer: l, direction: d), count: count, probability: weightDrop, weight: w,
+              dropped: dropped)
+          }
         }
       }
       let x = layerInput(l, input: input, batch: batch, workspace: workspace)

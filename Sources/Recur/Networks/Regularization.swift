@@ -14,6 +14,12 @@
 ///   s_t = f_s(W^{sx} x_t + (M ⊙ W^{ss}) s_{t−1} + W^{ss}_0), and dJ/dW^{ss} = M ⊙ dJ/d(M ⊙ W^{ss}).
 ///
 /// With truncated BPTT, a "sequence" is one chunk of a stream: each batch draws new masks, as AWD-LSTM does.
+///
+/// The masks follow from the run's seed and the step number alone, never from how a batch is split over
+/// processes: a locked mask row from a generator keyed by the step, the place and the sequence; a mask shared
+/// by the batch (weight drop's M, embedding dropout's rows) from a counter-based hash keyed by the step and
+/// the place, element i kept when mix32(mix32(i ⊕ lo) ⊕ hi) < round((1 − p) · 2³²) — lowbias32 as mix32, lo
+/// and hi the halves of the place's 64-bit seed — so it is decided in vector lanes.
 public struct Regularization: Sendable, Hashable, Codable {
   /// p of dropping each row of the embedding (token models).
   public var embeddingDropout: Double

@@ -252,8 +252,6 @@ extension RecurScalar {
     }
   }
 
-  /// One Adam (or AdamW, when `decoupled`) step for `count` parameters in place, with moment buffers `m`
-  /// and `v`; `biasCorrection1` = 1 − β₁^t and `biasCorrection2` = 1 − β₂^t.
   /// θ̄ ← lerp(θ̄, θ, w) in place, PyTorch's arithmetic (see `recur_lerp_f32`): the weight average's update.
   static func lerp(count: Int, average: UnsafeMutablePointer<Self>, value: UnsafePointer<Self>, weight: Self) {
     if Self.self == Float.self {
@@ -263,6 +261,20 @@ extension RecurScalar {
     }
   }
 
+  /// A dropout mask shared by a whole batch, by the counter-based rule of `recur_shared_mask_f32`: element i
+  /// is kept when mix32(mix32(i ⊕ lo) ⊕ hi) < round(keep · 2³²) (lo, hi the halves of `seed`); `mask[i]` is
+  /// 1/keep or 0 and, with `weight`, `dropped[i]` = weight[i] · mask[i], in one pass. `count` ≤ 2³².
+  static func sharedMask(count: Int, seed: UInt64, keep: Double, weight: UnsafePointer<Self>?, mask: UnsafeMutablePointer<Self>, dropped: UnsafeMutablePointer<Self>?) {
+    precondition(count >= 0 && UInt64(count) <= 1 << 32, "a shared mask holds at most 2^32 elements")
+    if Self.self == Float.self {
+      recur_shared_mask_f32(count, seed, keep, weight.map(\.f32), mask.f32, dropped.map(\.f32))
+    } else {
+      recur_shared_mask_f64(count, seed, keep, weight.map(\.f64), mask.f64, dropped.map(\.f64))
+    }
+  }
+
+  /// One Adam (or AdamW, when `decoupled`) step for `count` parameters in place, with moment buffers `m`
+  /// and `v`; `biasCorrection1` = 1 − β₁^t and `biasCorrection2` = 1 − β₂^t.
   static func adam(count: Int, param: UnsafeMutablePointer<Self>, grad: UnsafePointer<Self>, m: UnsafeMutablePointer<Self>, v: UnsafeMutablePointer<Self>, lr: Self, beta1: Self, beta2: Self, eps: Self, weightDecay: Self, decoupled: Bool, biasCorrection1: Self, biasCorrection2: Self) {
     if Self.self == Float.self {
       let (param, grad, m, v, lr, beta1, beta2, eps, weightDecay, biasCorrection1, biasCorrection2) = (param.f32, grad.f32, m.f32, v.f32, lr.f32, beta1.f32, beta2.f32, eps.f32, weightDecay.f32, biasCorrection1.f32, biasCorrection2.f32)

@@ -251,6 +251,24 @@ void recur_lerp_f32(long n, float *average, const float *value, float weight);
 void recur_lerp_f32_scalar(long n, float *average, const float *value, float weight);
 void recur_lerp_f64(long n, double *average, const double *value, double weight);
 
+// MARK: - Dropout masks shared by a batch
+
+/// A dropout mask shared by a whole batch (weight drop's M over W_hh, embedding dropout's rows), by a
+/// counter-based rule: each element's keep decision is a pure function of (seed, i), so the elements can be
+/// decided in any order, in vector lanes. With lo and hi the low and high 32 bits of `seed` and
+///   mix32(x) = lowbias32: x ^= x >> 16; x *= 0x7feb352d; x ^= x >> 15; x *= 0x846ca68b; x ^= x >> 16
+/// (arithmetic modulo 2^32), element i (0 <= i < n <= 2^32) is kept when
+///   mix32(mix32(i ^ lo) ^ hi) < round(keep * 2^32)
+/// the threshold rounded to the nearest integer, ties up, compared as a 64-bit integer (keep >= 1 keeps
+/// everything, keep <= 0 nothing); a kept element is dropped with probability 1 - keep to within 2^-33.
+/// Writes mask[i] = 1/keep (rounded from double once) if kept, else 0, and, when `weight` is not NULL,
+/// dropped[i] = weight[i] * mask[i] in the same pass. The vector versions are bitwise their scalar twin's.
+void recur_shared_mask_f32(long n, uint64_t seed, double keep, const float *weight, float *mask, float *dropped);
+void recur_shared_mask_f32_scalar(long n, uint64_t seed, double keep, const float *weight, float *mask,
+                                  float *dropped);
+void recur_shared_mask_f64(long n, uint64_t seed, double keep, const double *weight, double *mask,
+                           double *dropped);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,8 +16,10 @@
 # The masks are not stored for Recur to read: this script draws them itself, by Recur's documented rule
 # (DropoutMasks in Sources/Recur/Networks/DropoutMasks.swift, SeededGenerator in
 # Sources/Recur/Numerics/Random.swift: xoshiro256** seeded by SplitMix64, the key one draw of
-# SeededGenerator(mask_seed), each (slot, sequence) generator seeded by DropoutMasks.streamSeed). They are
-# stored beside the results (mask.*) only so that a test can say which mask differs.
+# SeededGenerator(mask_seed), each (slot, sequence) generator seeded by DropoutMasks.streamSeed; the masks
+# shared by the batch, weight drop's and embedding dropout's, by the counter-based hash of
+# recur_shared_mask_f32 keyed by the slot's streamSeed). They are stored beside the results (mask.*) only
+# so that a test can say which mask differs.
 #
 # Tensors: ids I64 [B, T], targets I64 [B, T]; the model's float32 parameters under Recur's and PyTorch's
 # names (embedding.weight, rnn.weight_ih_l{k}, rnn.weight_hh_l{k}, rnn.bias_ih_l{k}, rnn.bias_hh_l{k},
@@ -31,8 +33,11 @@
 # Usage: python3 Tests/RecurTests/Fixtures/generate_regularization_fixtures.py   (writes, then re-verifies)
 #        python3 Tests/RecurTests/Fixtures/generate_regularization_fixtures.py --verify-only
 
+import math
 import os
 import sys
+
+import numpy as np
 
 import torch
 import torch.nn.functional as F
@@ -136,9 +141,33 @@ def locked_mask(key, slot, batch, width, p):
     return torch.stack([draws(SeededGenerator(stream_seed(key, slot, b)), width, p) for b in range(batch)])
 
 
+def mix32(x):
+    """lowbias32 on uint32 lanes (numpy's uint32 arithmetic wraps modulo 2^32)."""
+    x = x ^ (x >> np.uint32(16))
+    x = x * np.uint32(0x7FEB352D)
+    x = x ^ (x >> np.uint32(15))
+    x = x * np.uint32(0x846CA68B)
+    return x ^ (x >> np.uint32(16))
+
+
+def keep_threshold(keep):
+    """round(keep · 2^32), ties up (keep · 2^32 and the + ½ are exact in a double below 2^32)."""
+    if keep <= 0:
+        return 0
+    if keep >= 1:
+        return 1 << 32
+    return int(math.floor(keep * 2.0**32 + 0.5))
+
+
 def shared_mask(key, slot, count, p):
-    """DropoutMasks.fillShared: count decisions from the generator of (key, slot, 0)."""
-    return draws(SeededGenerator(stream_seed(key, slot, 0)), count, p)
+    """DropoutMasks.fillShared (recur_shared_mask_f32): with s = streamSeed(key, slot, 0), lo and hi its low
+    and high 32 bits, element i is kept when mix32(mix32(i ^ lo) ^ hi) < round((1 − p) · 2^32)."""
+    seed = stream_seed(key, slot, 0)
+    lo, hi = np.uint32(seed & 0xFFFFFFFF), np.uint32(seed >> 32)
+    h = mix32(mix32(np.arange(count, dtype=np.uint32) ^ lo) ^ hi)
+    keep = 1 - p
+    kept = h.astype(np.uint64) < np.uint64(keep_threshold(keep))
+    return torch.tensor(np.where(kept, 1 / keep, 0.0), dtype=torch.float64)
 
 
 def recur_masks(kind):

@@ -266,6 +266,50 @@ struct ElementwiseKernelTests {
   }
 }
 
+@Suite("Kernels/shared dropout mask")
+struct SharedMaskKernelTests {
+  /// The mask and M ⊙ W of `recur_shared_mask_f32` (vector or scalar twin) for `count` elements.
+  static func run(scalar: Bool, count n: Int, seed: UInt64, keep: Double, weight: [Float]?) -> (mask: [Float], dropped: [Float]) {
+    var mask = [Float](repeating: -7, count: n), dropped = [Float](repeating: -7, count: n)
+    let kernel = scalar ? recur_shared_mask_f32_scalar : recur_shared_mask_f32
+    if let weight { kernel(n, seed, keep, weight, &mask, &dropped) } else { kernel(n, seed, keep, nil, &mask, nil) }
+    return (mask, dropped)
+  }
+
+  @Test("vector = scalar twin bit for bit, mask and M ⊙ W, with and without the weight; Double decides the same elements")
+  func twins() {
+    expectVectorKernelsDispatched()
+    for n in kernelSizes + [1000] {
+      let weight = kernelRandom(n, seed: UInt64(n))
+      for keep in [0.8, 0.6, 0.5, 1.0 / 3, 1.0, 0.0] {
+        let seed = 0x9E37_79B9_7F4A_7C15 &* UInt64(n + 1)
+        for w in [weight, nil] {
+          let fast = Self.run(scalar: false, count: n, seed: seed, keep: keep, weight: w)
+          let twin = Self.run(scalar: true, count: n, seed: seed, keep: keep, weight: w)
+          #expect(fast.mask.map(\.bitPattern) == twin.mask.map(\.bitPattern), "mask n=\(n) keep=\(keep)")
+          #expect(fast.dropped.map(\.bitPattern) == twin.dropped.map(\.bitPattern), "M ⊙ W n=\(n) keep=\(keep)")
+        }
+        let fast = Self.run(scalar: false, count: n, seed: seed, keep: keep, weight: weight)
+        let w64 = weight.map(Double.init)
+        var mask = [Double](repeating: -7, count: n), dropped = [Double](repeating: -7, count: n)
+        recur_shared_mask_f64(n, seed, keep, w64, &mask, &dropped)
+        #expect(mask.map { $0 != 0 } == fast.mask.map { $0 != 0 }, "f64 decisions n=\(n) keep=\(keep)")
+        #expect(mask.allSatisfy { $0 == 0 || $0 == 1 / keep } && dropped == zip(w64, mask).map { $0 * $1 })
+      }
+    }
+  }
+
+  @Test("a large mask keeps its share 1 − p (binomial bound, 6 standard deviations)", arguments: [0.1, 0.3, 0.5, 0.9])
+  func keptShare(p: Double) {
+    let n = 1 << 20
+    var mask = [Float](repeating: -1, count: n)
+    recur_shared_mask_f32(n, 0xC0FF_EE00_1234_5678 &+ UInt64(p * 1000), 1 - p, nil, &mask, nil)
+    let kept = Double(mask.filter { $0 != 0 }.count), sd = (Double(n) * p * (1 - p)).squareRoot()
+    #expect(abs(kept - Double(n) * (1 - p)) <= 6 * sd, "\(kept) of \(n) kept, expected \(Double(n) * (1 - p)) ± \(6 * sd)")
+    #expect(mask.allSatisfy { $0 == 0 || $0 == Float(1 / (1 - p)) })
+  }
+}
+
 /// The C activation code of a Swift activation.
 func activationKernel(_ activation: Activation) -> recur_activation {
   switch activation {

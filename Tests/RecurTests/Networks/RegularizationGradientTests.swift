@@ -74,7 +74,7 @@ struct RegularizationGradientTests {
       cell: cell, vocabularySize: V, embeddingSize: E, hiddenSize: H, layers: layers, regularization: r)
     let net = try RecurrentNetwork<Double>(config, seed: 23)
     let batch = try GradientCheckTests.tokenBatch(vocabulary: V, seed: 23)
-    let maskSeed: UInt64 = 5
+    let maskSeed: UInt64 = 6  // its embedding-row masks (p 0.3 and 0.4) drop a token of the batch and keep another
     let workspace = NetworkWorkspace<Double>()
     let (trained, gradient) = try DropoutGradientTests.loss(net, batch, maskSeed: maskSeed, workspace: workspace)
     let label = "\(cell) \(regularizers)"

@@ -115,6 +115,43 @@ struct RegularizationMaskTests {
     }
   }
 
+  /// The documented rule of a mask shared by the batch, written here again from its description:
+  /// kept when mix32(mix32(i ⊕ lo) ⊕ hi) < round((1 − p) · 2³²), lowbias32 as mix32, ties of the rounding up.
+  static func documentedSharedMask(seed: UInt64, count: Int, probability p: Double) -> [Bool] {
+    func mix32(_ v: UInt32) -> UInt32 {
+      var x = v
+      x ^= x >> 16
+      x = x &* 0x7feb_352d
+      x ^= x >> 15
+      x = x &* 0x846c_a68b
+      return x ^ (x >> 16)
+    }
+    let threshold = UInt64(((1 - p) * 4_294_967_296).rounded(.toNearestOrAwayFromZero))
+    let lo = UInt32(truncatingIfNeeded: seed), hi = UInt32(truncatingIfNeeded: seed >> 32)
+    return (0..<count).map { i in UInt64(mix32(mix32(UInt32(i) ^ lo) ^ hi)) < threshold }
+  }
+
+  @Test("the shared masks follow the documented counter-based rule, in Float and in Double, and write M ⊙ W", arguments: [0.1, 0.4, 0.75])
+  func sharedMaskRule(p: Double) {
+    let masks = DropoutMasks(key: 0xFEED_5EED, firstStream: 3)
+    let n = 1001
+    for slot in [DropoutMasks.Slot.recurrentWeight(layer: 1, direction: 0), .embeddingRows] {
+      let want = Self.documentedSharedMask(seed: masks.streamSeed(layer: slot.index, stream: 0), count: n, probability: p)
+      var f = [Float](repeating: -1, count: n), d = [Double](repeating: -1, count: n)
+      masks.fillShared(&f, slot: slot, count: n, probability: p)
+      masks.fillShared(&d, slot: slot, count: n, probability: p)
+      #expect(f.map { $0 != 0 } == want, "Float, \(slot)")
+      #expect(d.map { $0 != 0 } == want, "Double, \(slot)")
+      #expect(f.allSatisfy { $0 == 0 || $0 == Float(1 / (1 - p)) } && d.allSatisfy { $0 == 0 || $0 == 1 / (1 - p) })
+      let weight = (0..<n).map { Float($0) - 500.5 }
+      var m = [Float](repeating: -1, count: n), dropped = [Float](repeating: -1, count: n)
+      weight.withUnsafeBufferPointer { w in
+        masks.fillShared(&m, slot: slot, count: n, probability: p, weight: w.baseAddress, dropped: &dropped)
+      }
+      #expect(m == f && dropped == zip(weight, m).map { $0 * $1 })
+    }
+  }
+
   @Test("DropoutMasks: rows first… of a split batch get the rows first… of the whole batch's masks; shared masks ignore the split")
   func maskFillDoesNotDependOnTheSplit() {
     let key: UInt64 = 0x5EED, T = 4, B = 6, W = 9
