@@ -5,9 +5,10 @@ import Testing
 /// The AWD-LSTM regularizers against PyTorch (fixtures written by generate_regularization_fixtures.py): a
 /// two-layer language model with embedding dropout, locked input, hidden and output dropout and weight drop
 /// all on, trained one pass with the masks of a seeded generator. The script draws those masks itself by
-/// Recur's documented rule (xoshiro256**, SplitMix64, ``DropoutMasks/streamSeed(layer:stream:)``), so the
-/// test proves both that the masks are the ones Recur documents and that the loss and every gradient are
-/// PyTorch autograd's for them.
+/// Recur's documented rules (locked masks: xoshiro256**, SplitMix64, ``DropoutMasks/streamSeed(layer:stream:)``;
+/// masks shared by the batch: the counter-based hash of
+/// ``DropoutMasks/fillShared(_:slot:count:probability:weight:dropped:)``), so the test proves both that the
+/// masks are the ones Recur documents and that the loss and every gradient are PyTorch autograd's for them.
 @Suite("Regularization/PyTorch reference with Recur's masks")
 struct RegularizationTorchTests {
   static let kinds: [(String, CellKind)] = [("lstm", .lstm), ("gru", .gru), ("rnn_tanh", .rnn(.tanh))]
