@@ -66,8 +66,8 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Stop after this many passes over the training text (default \(RunDefaults.languageModel.defaultEpochs ?? 0) when no other budget is given).")
   var epochs: Int?
 
-  @Option(name: .customLong("validate-every"), help: "Compute the validation loss (and print a sample) every this many steps.")
-  var validateEvery = 250
+  @Option(name: .customLong("validate-every"), help: "Compute the validation loss (and print a sample) every this many steps (default: every \(RunDefaults.languageModel.validationTokens) training tokens, \(RunDefaults.languageModel.validationInterval(tokensPerStep: (RunDefaults.languageModel.sequenceLength ?? 1) * RunDefaults.languageModel.batchSize)) steps of the default batch).")
+  var validateEvery: Int?
 
   @Option(help: "The checkpoint to write; metrics (.metrics.jsonl) and the loss plot (.loss.svg) go beside it.")
   var checkpoint = "model.safetensors"
@@ -90,13 +90,13 @@ struct TrainCommand: ParsableCommand {
     try checkSize(embedding, "--embedding", most: NetworkLimits.embeddingSize)
     if let t = seqLen, !(1...1_000_000).contains(t) { throw CLIError("--seq-len must be in 1…1000000, got \(t)") }
     if let e = epochs, e < 1 { throw CLIError("--epochs must be at least 1, got \(e)") }
-    guard validateEvery >= 1 else { throw CLIError("--validate-every must be at least 1") }
+    if let v = validateEvery, v < 1 { throw CLIError("--validate-every must be at least 1, got \(v)") }
   }
 
   func run() throws {
     runOptions.applyThreads()
     let plan = try TrainPlan(self)
-    try plan.train(files: RunFiles(checkpoint: URL(fileURLWithPath: checkpoint)), validateEvery: validateEvery, quiet: quiet, tensorboard: tensorboard)
+    try plan.train(files: RunFiles(checkpoint: URL(fileURLWithPath: checkpoint)), validateEvery: plan.validateEvery, quiet: quiet, tensorboard: tensorboard)
   }
 }
 
@@ -114,6 +114,8 @@ struct TrainPlan {
   let provenance: [String: String]
   /// Whether the cosine schedule's length is still to be fitted to a time budget.
   let fitScheduleToTime: Bool
+  /// Steps between validations and checkpoints (--validate-every, or the default's share of tokens).
+  let validateEvery: Int
   /// What every rank of an MPI run must share (the command line and the text's digest); empty for one rank.
   let sharedSettings: [(name: String, value: String)]
 
@@ -230,6 +232,8 @@ struct TrainPlan {
       budget.epochs = d.defaultEpochs
     }
     let perEpoch = data.training.batchesPerEpoch
+    let validateEvery = c.validateEvery ?? d.validationInterval(tokensPerStep: data.batchSize * data.sequenceLength)
+    self.validateEvery = validateEvery
     let plannedSteps = [budget.steps, budget.epochs.map { $0 * perEpoch }].compactMap { $0 }.min()
     let scheduleChoice = c.optimization.scheduleChoice
     let schedule = scheduleChoice.schedule(
@@ -239,7 +243,7 @@ struct TrainPlan {
     var options = TrainerOptions(
       optimizer: optimizer, schedule: schedule, clipping: c.optimization.clipping,
       loss: .crossEntropy, reduction: .meanOverSteps, budget: budget,
-      validationInterval: data.validation == nil ? nil : c.validateEvery, checkpointInterval: c.validateEvery,
+      validationInterval: data.validation == nil ? nil : validateEvery, checkpointInterval: validateEvery,
       divergenceFactor: 3, seed: seed, averaging: c.optimization.averaging)
     if let resume = c.resume, let start {
       guard var savedOptions = start.checkpoint.options, start.isResumable else {

@@ -110,6 +110,15 @@ public struct RunDefaults: Sendable, Equatable {
   public var regularization = Regularization()
   /// The average of the weights kept for evaluation (nil: none).
   public var averaging: WeightAveraging? = nil
+  /// Training tokens between two validations (and checkpoints) when no interval is given, so that validation
+  /// costs the same share of a run whatever B and T are.
+  public var validationTokens = 512_000
+
+  /// The steps between two validations for batches of `tokensPerStep` (B·T) tokens: ``validationTokens`` /
+  /// (B·T), at least 1 (250 steps of 32 × 64).
+  public func validationInterval(tokensPerStep: Int) -> Int {
+    max(1, validationTokens / max(tokensPerStep, 1))
+  }
 
   /// The base learning rate for `optimizer`.
   public func learningRate(for optimizer: OptimizerChoice) -> Double {
