@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Multi-process checks of data-parallel training over MPI (needs mpirun and an MPI build of recur):
 #   * 2 ranks against 1 (LSTM and GRU, 2 layers, dropout, 20 steps; lines mode; recur fit): every tensor of
-#     the checkpoints (weights, optimizer state, carried state) within 1e-5 relative;
+#     the checkpoints (weights, optimizer state, carried state) within 1e-4 relative (the ranks sum the gradient
+#     in another order; Adam turns a rounding difference in a gradient element near its ε = 1e-8 into a weight
+#     difference of up to ~1e-5 relative from the first step on, which depends on the masks; a wrong mask or a
+#     missing reduction differs by 1e-2 and more);
 #   * a 2-rank checkpoint resumed on 1 rank equals the 1-rank run; recur eval under mpirun;
 #   * refusals before the first step (batch not divisible, different options, different text);
 #   * faults: SIGKILL of one rank ends the job quickly and the last checkpoint loads; SIGINT to mpirun stops
@@ -23,7 +26,7 @@ else
   swift build -c release --traits MPI --scratch-path .build-mpi --product recur
   recur="$root/.build-mpi/release/recur"
 fi
-compare="python3 $root/scripts/compare_checkpoints.py"
+compare="python3 $root/scripts/compare_checkpoints.py --tolerance 1e-4"
 mpi=(mpirun --allow-run-as-root --oversubscribe)
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -47,7 +50,7 @@ common=(--text small.txt --layers 2 --hidden 32 --embedding 16 --dropout 0.2 --b
 quiet() {  # quiet COMMAND...: runs it, shows its output only when it fails
   "$@" > run.log 2>&1 || { cat run.log; return 1; }
 }
-same() {  # same NAME A B: every tensor within 1e-5 relative
+same() {  # same NAME A B: every tensor within 1e-4 relative
   if out="$($compare "$2" "$3")"; then pass "$1: $out"; else fail "$1: $out"; fi
 }
 
