@@ -66,7 +66,7 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Stop after this many passes over the training text (default \(RunDefaults.languageModel.defaultEpochs ?? 0) when no other budget is given).")
   var epochs: Int?
 
-  @Option(name: .customLong("validate-every"), help: "Compute the validation loss (and print a sample) every this many steps (default: every \(RunDefaults.languageModel.validationTokens) training tokens, \(RunDefaults.languageModel.validationInterval(tokensPerStep: (RunDefaults.languageModel.sequenceLength ?? 1) * RunDefaults.languageModel.batchSize)) steps of the default batch).")
+  @Option(name: .customLong("validate-every"), help: "Compute the validation loss (and print a sample) every this many steps (default: every \(RunDefaults.languageModel.validationTokens) training tokens, \(RunDefaults.languageModel.defaultValidationInterval) steps of the default batch).")
   var validateEvery: Int?
 
   @Option(help: "The checkpoint to write; metrics (.metrics.jsonl) and the loss plot (.loss.svg) go beside it.")

@@ -120,6 +120,11 @@ public struct RunDefaults: Sendable, Equatable {
     max(1, validationTokens / max(tokensPerStep, 1))
   }
 
+  /// ``validationInterval(tokensPerStep:)`` for the default batch, B·T = ``batchSize`` · ``sequenceLength``.
+  public var defaultValidationInterval: Int {
+    validationInterval(tokensPerStep: batchSize * (sequenceLength ?? 1))
+  }
+
   /// The base learning rate for `optimizer`.
   public func learningRate(for optimizer: OptimizerChoice) -> Double {
     optimizer.isAdaptive ? adaptiveLearningRate : plainLearningRate
