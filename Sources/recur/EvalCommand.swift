@@ -120,10 +120,10 @@ struct DynamicEvaluationOptions: ParsableArguments {
   @Option(name: .customLong("dynamic-segment"), help: "Predictions per segment, the BPTT length of each update (default: 64).")
   var segmentLength: Int?
 
-  @Option(name: .customLong("dynamic-lr"), help: "η, the step size (default: 0.002 for rms, 0.3 for sgd).")
+  @Option(name: .customLong("dynamic-lr"), help: "η, the step size (default: 0.0007 for rms, 0.3 for sgd).")
   var learningRate: Double?
 
-  @Option(name: .customLong("dynamic-decay"), help: "λ, the pull back towards the trained weights, in [0, 1] (default: 0.01).")
+  @Option(name: .customLong("dynamic-decay"), help: "λ, the pull back towards the trained weights, in [0, 1] (default: 0.001 for rms, 0.01 for sgd).")
   var decay: Double?
 
   /// Whether any dynamic-evaluation option was given (each of them implies --dynamic).

@@ -52,7 +52,7 @@ public struct DynamicEvaluation: Sendable, Equatable, Codable {
   /// (BENCHMARKS.md, "Dynamic evaluation").
   public static func defaults(for rule: Rule) -> DynamicEvaluation {
     switch rule {
-    case .rms: DynamicEvaluation(rule: .rms, segmentLength: 64, learningRate: 2e-3, decay: 0.01, epsilon: 1e-3)
+    case .rms: DynamicEvaluation(rule: .rms, segmentLength: 64, learningRate: 7e-4, decay: 1e-3, epsilon: 1e-3)
     case .sgd: DynamicEvaluation(rule: .sgd, segmentLength: 64, learningRate: 0.3, decay: 0.01)
     }
   }

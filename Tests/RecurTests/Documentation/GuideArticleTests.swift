@@ -68,6 +68,14 @@ struct GuideArticleTests {
     #expect(evaluation.predictions == heldOut.count - 1)
     #expect(abs(evaluation.bitsPerToken - evaluation.natsPerToken / Foundation.log(2)) < 1e-12)
 
+    // Dynamic evaluation (the checkpoint holds Adam's state, so the RMS rule).
+    let statistics = GradientStatistics(checkpoint: checkpoint)
+    #expect(statistics != nil)
+    let adapted = try checkpoint.network.dynamicallyEvaluateLanguageModel(
+      on: heldOut.tokens, settings: .defaults(for: statistics != nil ? .rms : .sgd), statistics: statistics)
+    #expect(adapted.predictions == evaluation.predictions && adapted.natsPerToken.isFinite)
+    #expect(adapted.natsPerToken != evaluation.natsPerToken)
+
     let sampler = try TextSampler(network: checkpoint.network)
     var random = SeededGenerator(seed: 42)
     var written: [UInt8] = []

@@ -95,6 +95,55 @@ struct LanguageModelCommandTests {
     #expect(figure.predictions == tokens.count - 1 && figure.natsPerToken.isFinite)
   }
 
+  @Test("eval --dynamic: the library's figure with the checkpoint's Adam statistics; rule, JSON and bad input")
+  func dynamicEval() throws {
+    let folder = try Folder()
+    let text = try folder.write("t.txt", Self.text)
+    let model = folder.path("lm.safetensors")
+    try Self.train(["--text", text, "--steps", "30", "--checkpoint", model] + Self.small)
+    func eval(_ arguments: [String]) throws -> RecurProcess.Result {
+      try RecurProcess.run(["eval", "--checkpoint", model, "--text", text, "--last", "0.2"] + arguments, in: folder.url)
+    }
+    let file = try LanguageModelCheckpoint(contentsOf: URL(fileURLWithPath: model))
+    let tokens = try file.evaluationTokens(utf8: Self.text, lastFraction: 0.2)
+    // The rms rule by default (the run used Adam), at the library's defaults.
+    let plain = try eval(["--dynamic"])
+    try #require(plain.status == 0, "\(plain.standardError)")
+    let statistics = try #require(GradientStatistics(checkpoint: file.checkpoint))
+    let expected = try file.network.dynamicallyEvaluateLanguageModel(
+      on: tokens, settings: .defaults(for: .rms), statistics: statistics)
+    #expect(plain.standardOutput.contains(String(format: "%.4f nats/char", expected.natsPerToken)), "\(plain.standardOutput)")
+    #expect(plain.standardOutput.contains("dynamic: rms rule, n = 64, η = 0.0007, λ = 0.001"), "\(plain.standardOutput)")
+    // Each setting implies --dynamic; the JSON names the settings.
+    let json = try eval(["--dynamic-rule", "sgd", "--dynamic-lr", "0.2", "--dynamic-segment", "16", "--json"])
+    try #require(json.status == 0, "\(json.standardError)")
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
+    let dynamic = try #require(object["dynamic"] as? [String: Any])
+    #expect(dynamic["rule"] as? String == "sgd" && dynamic["segment_length"] as? Int == 16)
+    let sgd = try file.network.dynamicallyEvaluateLanguageModel(
+      on: tokens, settings: DynamicEvaluation(rule: .sgd, segmentLength: 16, learningRate: 0.2, decay: DynamicEvaluation.defaults(for: .sgd).decay))
+    expectClose(try #require(object["nats_per_char"] as? Double), sgd.natsPerToken, relativeTolerance: 1e-12)
+    // Bad input: one line each, non-zero exit.
+    let weightsOnly = folder.path("weights.safetensors")
+    try Checkpoint(network: file.checkpoint.network, metadata: file.checkpoint.metadata).write(to: URL(fileURLWithPath: weightsOnly))
+    let cases: [([String], String)] = [
+      (["--dynamic", "--streams", "2"], "--dynamic reads the text as one stream"),
+      (["--dynamic-decay", "2"], "the decay must be in [0, 1], got 2.0"),
+      (["--dynamic-segment", "0"], "the segment length must be at least 1, got 0"),
+    ]
+    for (arguments, message) in cases {
+      let result = try eval(arguments)
+      #expect(result.status != 0 && result.errorLines.count == 1, "\(arguments): \(result.standardError)")
+      #expect(result.standardError.contains(message), "\(arguments): \(result.standardError)")
+    }
+    let noStatistics = try RecurProcess.run(
+      ["eval", "--checkpoint", weightsOnly, "--text", text, "--dynamic-rule", "rms"], in: folder.url)
+    #expect(noStatistics.status != 0 && noStatistics.errorLines.count == 1)
+    #expect(noStatistics.standardError.contains("this checkpoint lacks (no Adam or RMSprop state); use --dynamic-rule sgd"))
+    let fallback = try RecurProcess.run(["eval", "--checkpoint", weightsOnly, "--text", text, "--dynamic"], in: folder.url)
+    #expect(fallback.status == 0 && fallback.standardOutput.contains("dynamic: sgd rule"), "\(fallback.standardError)")
+  }
+
   @Test("train refuses bad input up front with a one-line message")
   func inputErrors() throws {
     let folder = try Folder()
