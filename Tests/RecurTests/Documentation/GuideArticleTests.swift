@@ -74,7 +74,8 @@ struct GuideArticleTests {
     let adapted = try checkpoint.network.dynamicallyEvaluateLanguageModel(
       on: heldOut.tokens, settings: .defaults(for: statistics != nil ? .rms : .sgd), statistics: statistics)
     #expect(adapted.predictions == evaluation.predictions && adapted.natsPerToken.isFinite)
-    #expect(adapted.natsPerToken != evaluation.natsPerToken)
+    // valid.txt is 23 predictions, under one segment of 64: all of it is predicted by the trained weights.
+    #expect(abs(adapted.natsPerToken - evaluation.natsPerToken) < 1e-6)
 
     let sampler = try TextSampler(network: checkpoint.network)
     var random = SeededGenerator(seed: 42)
