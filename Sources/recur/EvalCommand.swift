@@ -111,19 +111,21 @@ extension DynamicEvaluation.Rule: ExpressibleByArgument {}
 
 /// `recur eval --dynamic` and the settings of its update (``DynamicEvaluation``).
 struct DynamicEvaluationOptions: ParsableArguments {
+  private static let rms = DynamicEvaluation.defaults(for: .rms), sgd = DynamicEvaluation.defaults(for: .sgd)
+
   @Flag(help: "Dynamic evaluation: adapt the weights to the text after predicting each segment of it.")
   var dynamic = false
 
   @Option(name: .customLong("dynamic-rule"), help: "The update: rms (default when the checkpoint holds Adam's or RMSprop's state) or sgd.")
   var rule: DynamicEvaluation.Rule?
 
-  @Option(name: .customLong("dynamic-segment"), help: "Predictions per segment, the BPTT length of each update (default: 64).")
+  @Option(name: .customLong("dynamic-segment"), help: "Predictions per segment, the BPTT length of each update (default: \(Self.rms.segmentLength)).")
   var segmentLength: Int?
 
-  @Option(name: .customLong("dynamic-lr"), help: "η, the step size (default: 0.0007 for rms, 0.3 for sgd).")
+  @Option(name: .customLong("dynamic-lr"), help: "η, the step size (default: \(Self.rms.learningRate) for rms, \(Self.sgd.learningRate) for sgd).")
   var learningRate: Double?
 
-  @Option(name: .customLong("dynamic-decay"), help: "λ, the pull back towards the trained weights, in [0, 1] (default: 0.001 for rms, 0.01 for sgd).")
+  @Option(name: .customLong("dynamic-decay"), help: "λ, the pull back towards the trained weights, in [0, 1] (default: \(Self.rms.decay) for rms, \(Self.sgd.decay) for sgd).")
   var decay: Double?
 
   /// Whether any dynamic-evaluation option was given (each of them implies --dynamic).
