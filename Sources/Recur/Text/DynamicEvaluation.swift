@@ -138,9 +138,7 @@ extension RecurrentNetwork {
     on tokens: Tokens, settings: DynamicEvaluation, statistics: GradientStatistics<Scalar>? = nil,
     workspace: NetworkWorkspace<Scalar>? = nil, onSegment: ((_ done: Int, _ lossSum: Double, _ total: Int) -> Void)? = nil
   ) throws -> LanguageModelEvaluation where Tokens.Index == Int {
-    guard configuration.embeddingSize != nil, configuration.outputActivation == .softmax else {
-      throw ModelError("evaluation as a language model needs token inputs and a softmax output")
-    }
+    try checkIsLanguageModel()
     try settings.validate()
     guard tokens.count >= 2 else {
       throw TextError.textTooShort(tokens: tokens.count, needed: 2, purpose: "evaluation (one prediction)")

@@ -22,6 +22,13 @@ public struct LanguageModelEvaluation: Sendable, Equatable, Codable {
 }
 
 extension RecurrentNetwork {
+  /// Throws unless the network reads tokens and ends in a softmax, as the evaluations of a language model need.
+  func checkIsLanguageModel() throws {
+    guard configuration.embeddingSize != nil, configuration.outputActivation == .softmax else {
+      throw ModelError("evaluation as a language model needs token inputs and a softmax output")
+    }
+  }
+
   /// Evaluates a language model on a text by the definition of ``LanguageModelEvaluation`` (with `streams`
   /// = 1, the default), or, faster, as B parallel streams (the validation loss of a truncated-BPTT run).
   ///
@@ -43,9 +50,7 @@ extension RecurrentNetwork {
     on tokens: Tokens, streams: Int = 1, chunkLength: Int = 256, workspace: NetworkWorkspace<Scalar>? = nil,
     communicator: (any Communicator)? = nil
   ) throws -> LanguageModelEvaluation where Tokens.Index == Int {
-    guard configuration.embeddingSize != nil, configuration.outputActivation == .softmax else {
-      throw ModelError("evaluation as a language model needs token inputs and a softmax output")
-    }
+    try checkIsLanguageModel()
     guard streams >= 1 else { throw TextError.invalid("the number of streams must be at least 1, got \(streams)") }
     guard tokens.count >= streams + 1 else {
       throw TextError.textTooShort(tokens: tokens.count, needed: streams + 1, purpose: streams == 1 ? "evaluation (one prediction)" : "evaluation of \(streams) streams (one prediction each)")
